@@ -1,0 +1,1 @@
+"""trygg.cases"""

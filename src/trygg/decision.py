@@ -1,0 +1,60 @@
+"""Decision: the answer trygg gives the platform for one event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Actions from mild to severe (DESIGN.md). Order matters: index = severity.
+ACTIONS: tuple[str, ...] = (
+    "allow",
+    "nudge_recipient",
+    "warn_recipient",
+    "blur",
+    "restrict_sender",
+    "hold_for_review",
+    "block",
+    "report",
+)
+#: Actions counted as "severe" in false-alarm figures.
+SEVERE_ACTIONS: frozenset[str] = frozenset({"warn_recipient", "restrict_sender", "hold_for_review", "block", "report"})
+
+
+def severity(action: str) -> int:
+    return ACTIONS.index(action)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Actions for one event and the reasons behind them; nothing is decided without a reason."""
+
+    event_id: str
+    actions: tuple[str, ...]
+    risk: float
+    reasons: tuple[dict[str, object], ...] = ()
+    policy: str = ""
+    conversation_id: str | None = None
+    case_id: str | None = None
+
+    def __post_init__(self) -> None:
+        unknown = [a for a in self.actions if a not in ACTIONS]
+        if unknown:
+            raise ValueError(f"unknown actions: {unknown}")
+        if any(a != "allow" for a in self.actions) and not self.reasons:
+            raise ValueError("a decision other than 'allow' must name its reasons")
+
+    @property
+    def severe(self) -> bool:
+        return any(a in SEVERE_ACTIONS for a in self.actions)
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "event_id": self.event_id,
+            "conversation_id": self.conversation_id,
+            "actions": list(self.actions),
+            "risk": round(self.risk, 4),
+            "reasons": list(self.reasons),
+            "policy": self.policy,
+        }
+        if self.case_id:
+            out["case_id"] = self.case_id
+        return out

@@ -1,0 +1,236 @@
+"""Event format v1: pydantic models and a JSON Lines reader that never loses valid lines.
+
+Platforms send what happens as events. A bad line must not cost the good lines around it,
+so the reader reports each invalid line with its line number and the offending field and
+carries on (unless the caller asks for ``strict``). Unknown fields are kept (``extra="allow"``)
+because platforms attach their own metadata and trygg must round-trip it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
+
+#: Longest text that detectors look at; longer texts are truncated with a warning.
+MAX_TEXT_CHARS = 64 * 1024
+#: Longest JSON line the reader accepts at all (base64 media may be large, but not unbounded).
+MAX_LINE_BYTES = 16 * 1024 * 1024
+
+
+class _EventBase(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True, str_strip_whitespace=False)
+
+
+class _IdentifiedEvent(_EventBase):
+    event_id: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class AccountEvent(_EventBase):
+    """A user's account facts; the declared age is a claim, not a proof."""
+
+    type: Literal["account"]
+    user_id: Annotated[str, Field(min_length=1, max_length=256)]
+    declared_age: Annotated[int, Field(ge=0, le=130)] | None = None
+    created_at: datetime | None = None
+    country: Annotated[str, Field(min_length=2, max_length=2)] | None = None
+
+
+class MessageEvent(_IdentifiedEvent):
+    """A chat message. ``recipient_id`` is absent in group conversations."""
+
+    type: Literal["message"]
+    conversation_id: Annotated[str, Field(min_length=1, max_length=256)]
+    sender_id: Annotated[str, Field(min_length=1, max_length=256)]
+    recipient_id: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    text: str
+    sent_at: datetime | None = None
+
+
+class MediaEvent(_IdentifiedEvent):
+    """An image or video, given as a path, base64 ``data`` or a precomputed ``pdq`` hash."""
+
+    type: Literal["media"]
+    conversation_id: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    sender_id: Annotated[str, Field(min_length=1, max_length=256)]
+    recipient_id: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    media_type: Literal["image", "video"] = "image"
+    path: str | None = None
+    data: str | None = None
+    pdq: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
+    sent_at: datetime | None = None
+
+    @field_validator("pdq")
+    @classmethod
+    def _lower_pdq(cls, value: str | None) -> str | None:
+        return value.lower() if value else value
+
+    @model_validator(mode="after")
+    def _needs_content(self) -> "MediaEvent":
+        if not (self.path or self.data or self.pdq):
+            raise ValueError("media event needs one of 'path', 'data' or 'pdq'")
+        return self
+
+
+class ContactRequestEvent(_IdentifiedEvent):
+    type: Literal["contact_request"]
+    sender_id: Annotated[str, Field(min_length=1, max_length=256)]
+    recipient_id: Annotated[str, Field(min_length=1, max_length=256)]
+    surface: Literal["dm", "follow", "friend", "group_add"] = "dm"
+    sent_at: datetime | None = None
+
+
+class AgeProofEvent(_IdentifiedEvent):
+    type: Literal["age_proof"]
+    user_id: Annotated[str, Field(min_length=1, max_length=256)]
+    method: Annotated[str, Field(min_length=1, max_length=64)]
+    payload: str
+    nonce: str | None = None
+
+
+class AdRequestEvent(_IdentifiedEvent):
+    type: Literal["ad_request"]
+    user_id: Annotated[str, Field(min_length=1, max_length=256)]
+    ad_id: Annotated[str, Field(min_length=1, max_length=256)]
+    categories: list[str] = Field(default_factory=list)
+    targeting: list[str] = Field(default_factory=list)
+
+
+class ReportEvent(_IdentifiedEvent):
+    type: Literal["report"]
+    reporter_id: Annotated[str, Field(min_length=1, max_length=256)]
+    reported_id: Annotated[str, Field(min_length=1, max_length=256)]
+    conversation_id: str | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+Event = Annotated[
+    Union[
+        AccountEvent,
+        MessageEvent,
+        MediaEvent,
+        ContactRequestEvent,
+        AgeProofEvent,
+        AdRequestEvent,
+        ReportEvent,
+    ],
+    Field(discriminator="type"),
+]
+EVENT_TYPES = ("account", "message", "media", "contact_request", "age_proof", "ad_request", "report")
+_EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+@dataclass(frozen=True)
+class EventError:
+    """Why one input line was rejected: its number (1-based), the field at fault, and a message."""
+
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ParsedLine:
+    """One line of input: either an event or the error that rejected it."""
+
+    line: int
+    event: Event | None = None
+    error: EventError | None = None
+
+
+class StrictModeError(ValueError):
+    """Raised by the reader in strict mode at the first invalid line."""
+
+    def __init__(self, error: EventError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def parse_event(obj: object, line: int = 0) -> Event:
+    """Validate one decoded JSON object as an event; raises :class:`StrictModeError` on failure."""
+    try:
+        return _EVENT_ADAPTER.validate_python(obj)
+    except ValidationError as exc:
+        raise StrictModeError(_first_error(exc, obj, line)) from None
+
+
+def _first_error(exc: ValidationError, obj: object, line: int) -> EventError:
+    if not isinstance(obj, dict):
+        return EventError(line, "<line>", "expected a JSON object")
+    if "type" not in obj:
+        return EventError(line, "type", "missing; expected one of " + ", ".join(EVENT_TYPES))
+    if obj.get("type") not in EVENT_TYPES:
+        return EventError(
+            line, "type", f"unknown event type {obj.get('type')!r}; expected one of " + ", ".join(EVENT_TYPES)
+        )
+    err = exc.errors()[0]
+    loc = [str(part) for part in err["loc"]]
+    # The discriminator adds the type name as the first location element; drop it.
+    if loc and loc[0] == obj.get("type"):
+        loc = loc[1:]
+    field = ".".join(loc) or "<event>"
+    message = err["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    return EventError(line, field, message)
+
+
+def parse_line(raw: bytes | str, line: int) -> ParsedLine:
+    """Decode and validate one JSON line; never raises."""
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_LINE_BYTES:
+            return ParsedLine(line, error=EventError(line, "<line>", f"line is {len(raw)} bytes; limit {MAX_LINE_BYTES}"))
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return ParsedLine(
+                line, error=EventError(line, "<line>", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})")
+            )
+    else:
+        text = raw
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return ParsedLine(line, error=EventError(line, "<line>", f"invalid JSON: {exc.msg} at column {exc.colno}"))
+    try:
+        return ParsedLine(line, event=parse_event(obj, line))
+    except StrictModeError as exc:
+        return ParsedLine(line, error=exc.error)
+
+
+def read_lines(lines: Iterable[bytes | str], strict: bool = False, start_line: int = 1) -> Iterator[ParsedLine]:
+    """Parse JSON Lines; blank lines are ignored. In ``strict`` mode the first error raises."""
+    for number, raw in enumerate(lines, start=start_line):
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        parsed = parse_line(stripped, number)
+        if parsed.error is not None and strict:
+            raise StrictModeError(parsed.error)
+        yield parsed
+
+
+def read_events(path: str | Path, strict: bool = False) -> Iterator[ParsedLine]:
+    """Read a JSON Lines file of events as bytes so that non-UTF-8 lines get a precise error."""
+    with open(path, "rb") as handle:
+        yield from read_lines(handle, strict=strict)
+
+
+def conversation_of(event: Event) -> str | None:
+    """The conversation an event belongs to, if any (the partition key for state and scale)."""
+    return getattr(event, "conversation_id", None)
+
+
+def text_for_detection(text: str) -> tuple[str, bool]:
+    """Cap a text at :data:`MAX_TEXT_CHARS`; returns the text and whether it was truncated."""
+    if len(text) <= MAX_TEXT_CHARS:
+        return text, False
+    return text[:MAX_TEXT_CHARS], True
