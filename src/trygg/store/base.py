@@ -1,0 +1,51 @@
+"""SQLAlchemy declarative base and engine factory shared by every table in trygg.
+
+One ``Base`` so that ``create_all`` sets up the whole schema on SQLite (the embedded default)
+and PostgreSQL alike; ``TRYGG_DATABASE_URL`` picks the database.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import DeclarativeBase
+
+DEFAULT_DATABASE_URL = "sqlite:///trygg.db"
+
+
+class Base(DeclarativeBase):
+    """Declarative base for all trygg tables."""
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: explicit argument, then ``TRYGG_DATABASE_URL``, then local SQLite."""
+    return url or os.environ.get("TRYGG_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Create a SQLAlchemy engine and the schema; SQLite gets WAL and foreign keys."""
+    resolved = database_url(url)
+    engine = create_engine(resolved, future=True)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+    return engine
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table registered on :class:`Base` (importing the table modules first)."""
+    import trygg.store.tables  # noqa: F401  (registers core tables)
+
+    try:
+        import trygg.media.store  # noqa: F401  (registers hash-bank tables when media is present)
+    except ImportError:
+        pass
+    Base.metadata.create_all(engine)
