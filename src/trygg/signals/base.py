@@ -33,10 +33,12 @@ class Signal:
         return reason
 
 
-#: The signal families every language pack may define (issue 2 lists them).
+#: The signal families every language pack may define (issue 2 lists them). ``adult_indicator``
+#: (adult life cues: work commute, spouse, mortgage) lets the age picture catch an adult posing as a teen.
 SIGNAL_FAMILIES: tuple[str, ...] = (
     "age_inquiry",
     "age_disclosure",
+    "adult_indicator",
     "personal_info_request",
     "compliments_trust",
     "secrecy",
