@@ -1,0 +1,286 @@
+"""Text normalisation that defeats cheap obfuscation while keeping a map back to the original.
+
+Why: people who groom or extort children write ``sn4p``, ``s.n.a.p``, ``ｓｎａｐ``, ``ѕnар``
+(Cyrillic) or ``heeeej`` precisely so that keyword filters miss them. Language packs match on
+the *normalised* text; moderators must see evidence in the *original* text. So every step here
+keeps ``offsets``: ``offsets[i]`` is the index in ``original`` of the character that produced
+normalised character ``i`` (plus a final entry ``len(original)``), and
+:meth:`NormalizedText.original_span` maps a match back.
+
+Steps, in order (what a pattern author can rely on):
+
+1. Per character: Unicode NFKC (fullwidth, ligatures, mathematical letters, circled letters),
+   ``casefold``, Cyrillic/Greek/small-capital look-alikes folded to Latin, diacritics removed
+   from Latin letters **except Swedish å ä ö** (``"år" != "ar"``; ``é`` → ``e``, ``ü`` → ``u``,
+   so write ``ide`` not ``idé`` in patterns). Format characters (zero-width space/joiner, soft
+   hyphen, bidi overrides), control characters and variation selectors are removed; combining
+   marks are composed onto the previous letter when that gives one character (``a`` + ring →
+   ``å``), otherwise dropped (strike-through and "Zalgo" text). Invisible fillers become spaces.
+2. Whitespace runs become one space; leading and trailing whitespace is removed.
+3. Runs of at least three single letters separated by one space, ``.``, ``-``, ``_`` or ``*``
+   (a separator may have one space either side) are joined: ``s n a p``, ``s.n.a.p``,
+   ``t e l e g r a m`` → ``snap``, ``telegram``. Leet digits count as letters here
+   (``s n 4 p``) but a run needs at least two real letters. Collateral: ``i a m`` → ``iam``.
+4. Leetspeak inside words: ``0→o 1→i 3→e 4→a 5→s 7→t @→a $→s``, only for a run of such
+   characters with a letter on *both* sides (``sn4p``, ``t3legram``, ``n00dz``, ``sn@p``), a
+   ``$`` run starting a word (``$nap``) or a ``0``/``$`` run ending a word after a letter
+   (``hell0``, ``a$$``). Numbers therefore survive for age extraction: ``13``, ``13år``,
+   ``13f``, ``12yo``, ``7th``, ``1337``, ``kl 18``, ``50kr``, ``tjej13``. ``1`` becomes ``i``
+   (not ``l``): in pack vocabulary ``1`` stands for ``i`` far more often (``p1cs``, ``d1ck``,
+   ``d1sc``); a pattern that cares can accept both (``te[il]egram``). An ``@`` in an e-mail
+   address (``name@host.tld``) is left alone so contact details stay detectable.
+5. A letter repeated three or more times becomes one letter (``heeeej`` → ``hej``, ``sooo`` →
+   ``so``); double letters stay (``hallå``, ``good``). ``www.`` is kept for URLs.
+
+Punctuation (``?``, ``/``, ``:``) and emoji are kept as they are.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+__all__ = ["NormalizedText", "normalize"]
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedText:
+    """A normalised text together with the map back to the text the user wrote.
+
+    Invariants: ``len(offsets) == len(text) + 1``, ``offsets`` is non-decreasing, every entry is
+    in ``[0, len(original)]`` and the last one is ``len(original)``.
+    """
+
+    original: str
+    text: str
+    offsets: tuple[int, ...]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map the half-open normalised span ``[start, end)`` to the original text.
+
+        The result covers every original character that produced a character of the span
+        (a stretched ``eeee``, a dotted ``s.n.a.p``, a ligature, dropped combining marks after
+        a letter), without trailing whitespace unless the span ends in a space. An empty span
+        maps to an empty span.
+        """
+        n = len(self.text)
+        if not (0 <= start <= end <= n):
+            raise ValueError(f"span [{start}, {end}) is not inside the normalised text of length {n}")
+        offsets = self.offsets
+        s = offsets[start]
+        if start == end:
+            return s, s
+        last = offsets[end - 1]
+        k = end
+        e = offsets[k]
+        while e <= last:  # terminates: offsets[-1] == len(original) > last
+            k += 1
+            e = offsets[k]
+        if not self.text[end - 1].isspace():
+            original = self.original
+            while e > last + 1 and original[e - 1].isspace():
+                e -= 1
+        return s, e
+
+
+# --- step 1: per-character folding -----------------------------------------------------------
+
+#: Look-alikes that NFKC leaves alone, applied after casefold (so lowercase forms suffice).
+_HOMOGLYPHS: dict[str, str] = {
+    # Cyrillic
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "к": "k", "м": "m",
+    "т": "t", "н": "h", "в": "b", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ӏ": "l", "ԛ": "q",
+    "ԝ": "w", "ү": "y", "һ": "h", "ь": "b", "ɡ": "g", "г": "r", "п": "n", "и": "u", "ё": "e",
+    "ї": "i", "љ": "jb", "ѡ": "w",
+    # Greek
+    "α": "a", "β": "b", "γ": "y", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
+    "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "μ": "u", "ϲ": "c", "ϳ": "j", "ζ": "z",
+    # Latin small capitals and other stand-ins
+    "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ғ": "f", "ɢ": "g", "ʜ": "h", "ɪ": "i",
+    "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ǫ": "q", "ʀ": "r",
+    "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
+    "ı": "i", "ł": "l", "đ": "d", "ħ": "h", "ŧ": "t", "ƀ": "b", "ɑ": "a", "ɩ": "i", "ɵ": "o",
+}
+#: Letters whose diacritic is part of the Swedish alphabet and therefore kept.
+_KEEP_DIACRITICS = frozenset("åäö")
+#: Invisible characters that are not Unicode whitespace but are used as spaces.
+_INVISIBLE_SPACES = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+_MARK_CATEGORIES = frozenset(("Mn", "Me"))
+
+
+def _fold_char(ch: str) -> str:
+    """NFKC + casefold + look-alike + diacritic folding of one character (may be 0..n chars)."""
+    if ch in _INVISIBLE_SPACES:
+        return " "
+    category = unicodedata.category(ch)
+    if category == "Cf" or category in _MARK_CATEGORIES:
+        return ""
+    if category == "Cc":
+        return " " if ch.isspace() else ""
+    if category == "Cs":
+        return "\ufffd"
+    out = []
+    for c in unicodedata.normalize("NFKC", ch).casefold():
+        c = _HOMOGLYPHS.get(c, c)
+        if c not in _KEEP_DIACRITICS and not c.isascii():
+            decomposed = unicodedata.normalize("NFD", c)
+            if len(decomposed) > 1 and all(unicodedata.category(m) in _MARK_CATEGORIES for m in decomposed[1:]):
+                c = _HOMOGLYPHS.get(decomposed[0], decomposed[0])
+            elif unicodedata.category(c) in _MARK_CATEGORIES:
+                continue  # NFKC of spacing accents gives space + combining mark: drop the mark
+        out.append(c)
+    return "".join(out)
+
+
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table that folds each new code point once, on first sight."""
+
+    def __missing__(self, code: int) -> str:
+        value = _fold_char(chr(code))
+        self[code] = value
+        return value
+
+
+class _IrregularTable(dict[int, str]):
+    """Translate table mapping code points whose fold is not exactly one character to ``"x"``.
+
+    ``text.translate(_IRREGULAR)`` is empty exactly when every character folds one-to-one, so
+    the offsets are the identity and the fast ``str.translate`` path is exact.
+    """
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        irregular = len(_FOLD[code]) != 1 or unicodedata.category(ch) in _MARK_CATEGORIES
+        value = "x" if irregular else ""
+        self[code] = value
+        return value
+
+
+_FOLD = _FoldTable()
+_IRREGULAR = _IrregularTable()
+_ASCII_IRREGULAR = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
+
+
+def _fold(text: str) -> tuple[str, list[int]]:
+    """Step 1 over a whole text; per-character Python work only when some fold is not 1:1."""
+    if text.isascii() and not _ASCII_IRREGULAR.search(text):
+        return text.lower(), list(range(len(text)))
+    if not text.translate(_IRREGULAR):
+        return text.translate(_FOLD), list(range(len(text)))
+    chars: list[str] = []
+    offsets: list[int] = []
+    fold = _FOLD
+    for i, ch in enumerate(text):
+        value = fold[ord(ch)]
+        if len(value) == 1:
+            chars.append(value)
+            offsets.append(i)
+        elif value:
+            chars.extend(value)
+            offsets.extend([i] * len(value))
+        elif chars and unicodedata.category(ch) in _MARK_CATEGORIES:
+            composed = unicodedata.normalize("NFC", chars[-1] + ch)
+            if len(composed) == 1:
+                refolded = fold[ord(composed)]
+                if len(refolded) == 1:
+                    chars[-1] = refolded
+    return "".join(chars), offsets
+
+
+# --- steps 2-5: regex rewrites that keep the offset map ---------------------------------------
+
+_WHITESPACE = re.compile(r"^\s+|\s+$|\s{2,}|[^\S ]")
+_LETTER = r"[^\W\d_]"
+_HAS_LEET = re.compile(r"[013457@$]")
+_SPACED_ELEMENT = rf"(?:{_LETTER}|[013457@$])"
+_SPACED = re.compile(
+    rf"(?<![\w@$]){_SPACED_ELEMENT}(?:(?: ?[.\-_*] ?| ){_SPACED_ELEMENT}){{2,}}(?![\w@$])"
+)
+_LEET = re.compile(
+    rf"(?<={_LETTER})(?:[013457$]|@(?![^\W_]*\.{_LETTER}))+(?={_LETTER})"  # inside a word
+    rf"|(?<![\w@$])\$+(?={_LETTER})"  # $nap
+    rf"|(?<={_LETTER})[0$]+(?![\w@$])"  # hell0, a$$
+)
+_LEET_TABLE = str.maketrans("013457@$", "oieastas")
+_STRETCH = re.compile(rf"({_LETTER})\1\1+")
+
+
+def _collapse_whitespace(match: re.Match[str]) -> tuple[str, list[int]]:
+    if match.start() == 0 or match.end() == len(match.string):
+        return "", []
+    return " ", [match.start()]
+
+
+def _join_spaced(match: re.Match[str]) -> tuple[str, list[int]] | None:
+    start = match.start()
+    positions = [start + j for j, c in enumerate(match.group()) if c.isalnum() or c in "@$"]
+    letters = sum(1 for p in positions if match.string[p].isalpha())
+    if letters < 2:
+        return None
+    return "".join(match.string[p] for p in positions), positions
+
+
+def _collapse_stretch(match: re.Match[str]) -> tuple[str, list[int]] | None:
+    letter = match.group(1)
+    if letter == "w" and match.end() - match.start() == 3 and match.string.startswith(".", match.end()):
+        return None  # www.example.com
+    return letter, [match.start()]
+
+
+def _rewrite(pattern: re.Pattern[str], text: str, offsets: list[int], replace) -> tuple[str, list[int]]:
+    """Apply ``replace`` to each match; it returns the new string and, per new character, the
+    index in ``text`` it comes from (or ``None`` to keep the match). Offsets follow."""
+    parts: list[str] = []
+    new_offsets: list[int] = []
+    last = 0
+    for match in pattern.finditer(text):
+        result = replace(match)
+        if result is None:
+            continue
+        new, positions = result
+        start = match.start()
+        parts.append(text[last:start])
+        parts.append(new)
+        new_offsets += offsets[last:start]
+        new_offsets += [offsets[p] for p in positions]
+        last = match.end()
+    if not parts:
+        return text, offsets
+    parts.append(text[last:])
+    new_offsets += offsets[last:]
+    return "".join(parts), new_offsets
+
+
+def _leet(match: re.Match[str]) -> str:
+    return match.group().translate(_LEET_TABLE)
+
+
+def _normalize(original: str) -> NormalizedText:
+    text, offsets = _fold(original)
+    text, offsets = _rewrite(_WHITESPACE, text, offsets, _collapse_whitespace)
+    if len(text) >= 5:
+        text, offsets = _rewrite(_SPACED, text, offsets, _join_spaced)
+    if _HAS_LEET.search(text):
+        text = _LEET.sub(_leet, text)  # one character for one: offsets unchanged
+    text, offsets = _rewrite(_STRETCH, text, offsets, _collapse_stretch)
+    offsets.append(len(original))
+    return NormalizedText(original, text, tuple(offsets))
+
+
+_normalize_cached = lru_cache(maxsize=8192)(_normalize)
+_CACHE_MAX_LEN = 64
+
+
+def normalize(text: str) -> NormalizedText:
+    """Normalise ``text`` for pattern matching; see the module docstring for the exact steps.
+
+    Short texts ("hi", "ok", "haha", "hur gammal e du") repeat a lot in chat, so they are
+    cached; the result is immutable, so sharing it is safe.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"normalize expects str, got {type(text).__name__}")
+    if len(text) <= _CACHE_MAX_LEN:
+        return _normalize_cached(text)
+    return _normalize(text)
