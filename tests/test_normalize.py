@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trygg.text import NormalizedText, normalize
+from trygg.text.normalize import NormalizedText, normalize
 
 
 def norm(text: str) -> str:

@@ -193,18 +193,18 @@ def _fold(text: str) -> tuple[str, list[int]]:
 
 _WHITESPACE = re.compile(r"^\s+|\s+$|\s{2,}|[^\S ]")
 _LETTER = r"[^\W\d_]"
-_HAS_LEET = re.compile(r"[013457@$]")
 _SPACED_ELEMENT = rf"(?:{_LETTER}|[013457@$])"
+#: Cheap necessary condition for a spaced run: some element with a separator on both sides.
+_SPACED_HINT = re.compile(r"[ .\-_*][^\W_][ .\-_*]|[ .\-_*][@$][ .\-_*]")
 _SPACED = re.compile(
     rf"(?<![\w@$]){_SPACED_ELEMENT}(?:(?: ?[.\-_*] ?| ){_SPACED_ELEMENT}){{2,}}(?![\w@$])"
 )
-_LEET = re.compile(
-    rf"(?<={_LETTER})(?:[013457$]|@(?![^\W_]*\.{_LETTER}))+(?={_LETTER})"  # inside a word
-    rf"|(?<![\w@$])\$+(?={_LETTER})"  # $nap
-    rf"|(?<={_LETTER})[0$]+(?![\w@$])"  # hell0, a$$
-)
+_LEET_RUN = re.compile(r"[013457@$]+")
 _LEET_TABLE = str.maketrans("013457@$", "oieastas")
-_STRETCH = re.compile(rf"({_LETTER})\1\1+")
+_EMAIL_TAIL = re.compile(r"[^\W_]*\.[^\W\d_]")
+#: Stretching is only collapsed for Latin letters: other scripts were folded to Latin in step 1
+#: or are not matched by any pack; a narrow class keeps this scan cheap.
+_STRETCH = re.compile(r"([a-zåäöæøðþ])\1\1+")
 
 
 def _collapse_whitespace(match: re.Match[str]) -> tuple[str, list[int]]:
@@ -253,17 +253,43 @@ def _rewrite(pattern: re.Pattern[str], text: str, offsets: list[int], replace) -
     return "".join(parts), new_offsets
 
 
-def _leet(match: re.Match[str]) -> str:
-    return match.group().translate(_LEET_TABLE)
+def _leet(text: str) -> str:
+    """Step 4: replace leet runs that sit in a word (rules in the module docstring), 1:1."""
+    parts: list[str] = []
+    last = 0
+    for match in _LEET_RUN.finditer(text):
+        start, end = match.span()
+        before = text[start - 1] if start else ""
+        after = text[end] if end < len(text) else ""
+        run = match.group()
+        letter_before = before.isalpha()
+        if letter_before and after.isalpha():
+            if "@" in run and _EMAIL_TAIL.match(text, end):
+                continue  # name@host.tld: keep contact details intact
+        elif letter_before and not (after.isalnum() or (after and after in "@$_")):
+            if run.strip("0$"):
+                continue  # only 0 and $ end a word as leet (hell0, a$$); tjej13 stays
+        elif after.isalpha() and not (before.isalnum() or (before and before in "@$_")):
+            if run.strip("$"):
+                continue  # only $ starts a word as leet ($nap); 13år, 12yo, 7th stay
+        else:
+            continue
+        parts.append(text[last:start])
+        parts.append(run.translate(_LEET_TABLE))
+        last = end
+    if not parts:
+        return text
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 def _normalize(original: str) -> NormalizedText:
     text, offsets = _fold(original)
-    text, offsets = _rewrite(_WHITESPACE, text, offsets, _collapse_whitespace)
-    if len(text) >= 5:
+    if "  " in text or text[:1] == " " or text[-1:] == " " or not text.isprintable():
+        text, offsets = _rewrite(_WHITESPACE, text, offsets, _collapse_whitespace)
+    if _SPACED_HINT.search(text):
         text, offsets = _rewrite(_SPACED, text, offsets, _join_spaced)
-    if _HAS_LEET.search(text):
-        text = _LEET.sub(_leet, text)  # one character for one: offsets unchanged
+    text = _leet(text)  # one character for one: offsets unchanged
     text, offsets = _rewrite(_STRETCH, text, offsets, _collapse_stretch)
     offsets.append(len(original))
     return NormalizedText(original, text, tuple(offsets))
