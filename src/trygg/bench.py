@@ -1,0 +1,153 @@
+"""Pipeline benchmark: a generated chat stream through parse, detect, decide and persist.
+
+The stream is generated (never taken from the shared data sets) so that the benchmark runs
+anywhere and says nothing about any real person: many short everyday conversations in Swedish
+and English, with a few percent that turn harmful, like a platform's traffic. Latency per message
+is the time to parse its line plus the engine's step; throughput is end to end, including the
+batched SQLite writes.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import resource
+import statistics
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from trygg.events import parse_line
+
+_BENIGN = {
+    "en": [
+        "hey what's up", "did you finish the homework?", "lol that was so funny", "see you at practice tomorrow",
+        "my mom says dinner is at 6", "can you send me the notes from class", "what game are you playing tonight",
+        "i'm so tired today", "haha yeah", "ok cool", "did you watch the match yesterday?", "brb",
+        "the bus was late again", "wanna play fortnite later?", "happy birthday!! 🎉", "thanks :)",
+    ],
+    "sv": [
+        "hej vad gör du", "har du gjort läxan?", "haha så kul", "ses på träningen imorgon", "mamma säger middag kl 6",
+        "kan du skicka anteckningarna", "vad spelar du ikväll", "jag är så trött idag", "ja precis", "okej",
+        "såg du matchen igår?", "bussen var sen igen", "ska vi köra minecraft sen?", "grattis på födelsedagen!! 🎉",
+        "tack :)", "asså jag orkar inte",
+    ],
+}
+_HARMFUL = {
+    "en": [
+        "how old are you?", "you're so mature for your age", "don't tell your parents about us",
+        "add me on snap, it's more private", "send me a pic of you", "i'll give you a $50 gift card for pics",
+    ],
+    "sv": [
+        "hur gammal är du?", "du är så mogen för din ålder", "säg inget till dina föräldrar",
+        "lägg till mig på snap, det är mer privat", "skicka en bild på dig", "jag swishar 200 kr för bilder",
+    ],
+}
+
+
+def generate_stream(path: Path, messages: int, conversations: int, seed: int = 7) -> None:
+    """Write ``messages`` message events over ``conversations`` conversations (5% harmful)."""
+    rng = random.Random(seed)
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    with path.open("w", encoding="utf-8") as handle:
+        for c in range(conversations):
+            language = "sv" if c % 2 else "en"
+            age = rng.choice((12, 13, 14, 15, 16, 25, 34))
+            handle.write(json.dumps({"type": "account", "user_id": f"u{c}a", "declared_age": age}) + "\n")
+        per_conversation = [messages // conversations] * conversations
+        for c in range(messages % conversations):
+            per_conversation[c] += 1
+        harmful = {c for c in range(conversations) if rng.random() < 0.05}
+        counters = [0] * conversations
+        order = [c for c, n in enumerate(per_conversation) for _ in range(n)]
+        rng.shuffle(order)
+        for index, c in enumerate(order):
+            language = "sv" if c % 2 else "en"
+            turn = counters[c]
+            counters[c] += 1
+            pool = _HARMFUL[language] if c in harmful and turn % 2 == 0 else _BENIGN[language]
+            sender, recipient = (f"u{c}a", f"u{c}b") if turn % 2 == 0 else (f"u{c}b", f"u{c}a")
+            event = {
+                "type": "message",
+                "event_id": f"m{index}",
+                "conversation_id": f"c{c}",
+                "sender_id": sender,
+                "recipient_id": recipient,
+                "text": pool[(turn // 2) % len(pool)] if c in harmful else rng.choice(pool),
+                "sent_at": (start + timedelta(seconds=index)).isoformat().replace("+00:00", "Z"),
+            }
+            handle.write(json.dumps(event, ensure_ascii=False) + "\n")
+
+
+class _TimedEngine:
+    """Wraps an engine to time each step; everything else passes through."""
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+        self.step_seconds: list[float] = []
+
+    def process(self, event: Any) -> Any:
+        started = time.perf_counter()
+        decision = self._engine.process(event)
+        self.step_seconds.append(time.perf_counter() - started)
+        return decision
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+
+def _timed_parse(lines: Any, parse_seconds: list[float]) -> Any:
+    for number, raw in enumerate(lines, start=1):
+        started = time.perf_counter()
+        parsed = parse_line(raw.strip(), number)
+        parse_seconds.append(time.perf_counter() - started)
+        yield parsed
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def run_pipeline_benchmark(messages: int, conversations: int, use_model: bool = True) -> dict[str, Any]:
+    """Generate a stream, scan it into a fresh SQLite database, and report the figures."""
+    from trygg.engine import Engine
+    from trygg.scan import scan
+    from trygg.store.repository import Store
+
+    model = None
+    if use_model:
+        try:
+            from trygg.model import load_default
+
+            model = load_default()
+        except ImportError:
+            model = None
+    with tempfile.TemporaryDirectory(prefix="trygg-bench-") as folder:
+        stream = Path(folder) / "stream.jsonl"
+        generate_stream(stream, messages, conversations)
+        store = Store(f"sqlite:///{folder}/bench.db")
+        engine = _TimedEngine(Engine(model=model))
+        parse_seconds: list[float] = []
+        started = time.perf_counter()
+        with stream.open("rb") as handle:
+            report = scan(_timed_parse(handle, parse_seconds), engine, store)
+        elapsed = time.perf_counter() - started
+        flagged = sum(1 for cid in report.conversation_ids if engine.summary(cid).get("flagged"))
+    steps = engine.step_seconds
+    latencies = [p + s for p, s in zip(parse_seconds, steps)]
+    message_count = report.processed - conversations  # account lines are not messages
+    return {
+        "messages": message_count,
+        "conversations": conversations,
+        "model": model is not None,
+        "seconds": round(elapsed, 3),
+        "messages_per_second": round(message_count / elapsed, 1),
+        "p50_ms": round(1000 * statistics.median(latencies), 4),
+        "p99_ms": round(1000 * _percentile(latencies, 0.99), 4),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "flagged_conversations": flagged,
+        "rejected_lines": len(report.errors),
+    }

@@ -1,0 +1,338 @@
+"""The ``trygg`` command: scan, eval, demo, bench, and the media and model commands.
+
+Exit codes: 0 when the input was processed (bad lines are reported, not fatal), 1 when a
+``--strict`` run stopped at a bad line or an input could not be read, 2 on unusable arguments.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from trygg import __version__
+
+app = typer.Typer(
+    name="trygg",
+    help="trygg: a child-safety engine. Detects grooming, solicitation and sextortion in chats.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+DATASETS = ("scenarios", "pj", "dailydialog", "nps-chat")
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def _build_engine(policy: Path | None, with_model: bool = True) -> Any:
+    from trygg.engine import Engine
+    from trygg.policy import Policy
+
+    try:
+        loaded_policy = Policy.load(policy) if policy else Policy.default()
+    except (OSError, ValueError) as exc:
+        raise _fail(f"policy {policy}: {exc}") from None
+    model = None
+    if with_model:
+        try:
+            from trygg.model import load_default
+
+            model = load_default()
+        except ImportError:
+            model = None
+    return Engine(policy=loaded_policy, model=model)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+@app.command()
+def scan(
+    events: Annotated[Path, typer.Argument(help="Events in JSON Lines (event format v1).")],
+    out: Annotated[Path, typer.Option("--out", help="Write one JSON line per conversation here.")],
+    decisions: Annotated[Optional[Path], typer.Option(help="Also write one JSON line per message decision.")] = None,
+    db: Annotated[Optional[str], typer.Option(help="Database URL (default: $TRYGG_DATABASE_URL or sqlite:///trygg.db).")] = None,
+    policy: Annotated[Optional[Path], typer.Option(help="Policy TOML file (default: the shipped default policy).")] = None,
+    strict: Annotated[bool, typer.Option(help="Stop at the first invalid line instead of skipping it.")] = False,
+    no_model: Annotated[bool, typer.Option("--no-model", help="Rules only: do not fuse the learned model.")] = False,
+) -> None:
+    """Scan EVENTS: decide per message, persist, and write one line per conversation to --out."""
+    from trygg.events import StrictModeError, read_lines
+    from trygg.scan import scan as run_scan
+    from trygg.store.repository import Store
+
+    if not events.is_file():
+        raise _fail(f"{events}: no such file")
+    engine = _build_engine(policy, with_model=not no_model)
+    try:
+        store = Store(db)
+    except Exception as exc:  # noqa: BLE001 - any driver error is an unusable argument here
+        raise _fail(f"cannot open database: {exc}") from None
+    decisions_handle = decisions.open("w", encoding="utf-8") if decisions else None
+    try:
+        with _progress() as progress, events.open("rb") as handle:
+            task = progress.add_task("scanning", total=events.stat().st_size)
+            parsed = read_lines(handle, strict=strict)
+            report = run_scan(
+                parsed,
+                engine,
+                store,
+                on_decision=(lambda d: decisions_handle.write(json.dumps(d.as_dict(), ensure_ascii=False) + "\n"))
+                if decisions_handle
+                else None,
+                on_progress=lambda _lines: progress.update(task, completed=handle.tell()),
+            )
+    except StrictModeError as exc:
+        raise _fail(f"{events}: {exc}", code=1) from None
+    finally:
+        if decisions_handle:
+            decisions_handle.close()
+
+    summaries = [engine.summary(cid) for cid in report.conversation_ids]
+    with out.open("w", encoding="utf-8") as handle:
+        for summary in summaries:
+            handle.write(json.dumps(_conversation_line(summary), ensure_ascii=False) + "\n")
+    for error in report.errors:
+        console.print(f"[yellow]rejected[/yellow] {events}:{error}")
+    for warning in report.warnings:
+        console.print(f"[yellow]warning[/yellow] {warning}")
+    _print_scan_summary(report, summaries)
+
+
+def _conversation_line(summary: dict[str, Any]) -> dict[str, Any]:
+    keys = ("conversation_id", "flagged", "label_guess", "risk", "offender_id", "first_alert_event_id", "reasons")
+    return {key: summary.get(key) for key in keys}
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+
+
+def _print_scan_summary(report: Any, summaries: list[dict[str, Any]]) -> None:
+    flagged = [s for s in summaries if s.get("flagged")]
+    table = Table(title="trygg scan", show_lines=False)
+    table.add_column("conversation")
+    table.add_column("label guess")
+    table.add_column("risk", justify="right")
+    table.add_column("offender")
+    table.add_column("first alert")
+    table.add_column("top reasons")
+    for s in sorted(flagged, key=lambda s: -float(s.get("risk") or 0))[:25]:
+        reasons = ", ".join(dict.fromkeys(str(r.get("signal")) for r in s.get("reasons", [])))
+        table.add_row(
+            str(s["conversation_id"]),
+            str(s.get("label_guess")),
+            f"{float(s.get('risk') or 0):.2f}",
+            str(s.get("offender_id")),
+            str(s.get("first_alert_event_id")),
+            reasons[:60],
+        )
+    if flagged:
+        console.print(table)
+    console.print(
+        f"lines {report.lines}, processed {report.processed}, duplicates skipped {report.duplicates}, "
+        f"rejected {len(report.errors)}, conversations {len(summaries)}, flagged {len(flagged)}, "
+        f"severe decisions {report.severe_decisions}"
+    )
+
+
+@app.command("eval")
+def eval_command(
+    events: Annotated[Optional[Path], typer.Argument(help="Events JSON Lines (or a PAN 2012 corpus XML with --format pan12).")] = None,
+    labels: Annotated[Optional[Path], typer.Argument(help="Labels JSON Lines (or the PAN 2012 predator id list).")] = None,
+    dataset: Annotated[
+        Optional[str], typer.Option(help=f"Evaluate on a shared data set instead: {', '.join(DATASETS)}.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="events (default) or pan12.")] = "events",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+    policy: Annotated[Optional[Path], typer.Option(help="Policy TOML file.")] = None,
+    no_model: Annotated[bool, typer.Option("--no-model", help="Rules only: do not fuse the learned model.")] = False,
+) -> None:
+    """Measure detection against labels: P/R/F1/F0.5, offender identification, early warning."""
+    from trygg.evaluation import evaluate_conversations, evaluate_events
+
+    if fmt not in ("events", "pan12"):
+        raise _fail(f"--format must be 'events' or 'pan12', not {fmt!r}")
+    if fmt == "pan12":
+        report = _eval_pan12(events, labels)
+    elif dataset is not None:
+        report = evaluate_conversations(_load_dataset(dataset), _build_engine(policy, with_model=not no_model))
+    else:
+        if events is None or labels is None:
+            raise _fail("give EVENTS and LABELS, or --dataset NAME")
+        parsed_labels = _read_labels(labels)
+        stream = _valid_events(events)
+        report = evaluate_events(stream, parsed_labels, _build_engine(policy, with_model=not no_model))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        _print_eval(report)
+
+
+def _eval_pan12(corpus: Path | None, predators: Path | None) -> dict[str, Any]:
+    if corpus is None or predators is None:
+        raise _fail("--format pan12 needs CORPUS.xml and PREDATORS.txt")
+    for path in (corpus, predators):
+        if not path.is_file():
+            raise _fail(f"{path}: no such file")
+    from trygg.pan12 import evaluate_pan12
+
+    return evaluate_pan12(corpus, predators)
+
+
+def _load_dataset(name: str) -> list[Any]:
+    from trygg import datasets
+
+    loaders = {
+        "scenarios": datasets.scenarios,
+        "pj": datasets.pj,
+        "dailydialog": datasets.dailydialog,
+        "nps-chat": datasets.nps_chat,
+    }
+    if name not in loaders:
+        raise _fail(f"unknown data set {name!r}; choose from {', '.join(DATASETS)}")
+    try:
+        return loaders[name]()
+    except datasets.DataMissing as exc:
+        raise _fail(str(exc), code=1) from None
+
+
+def _read_labels(path: Path) -> dict[str, dict[str, Any]]:
+    if not path.is_file():
+        raise _fail(f"{path}: no such file")
+    labels: dict[str, dict[str, Any]] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            label = json.loads(line)
+            labels[str(label["conversation_id"])] = label
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            console.print(f"[yellow]rejected[/yellow] {path}:line {number}: {exc}")
+    return labels
+
+
+def _valid_events(path: Path) -> Any:
+    from trygg.events import read_events
+
+    if not path.is_file():
+        raise _fail(f"{path}: no such file")
+    for parsed in read_events(path):
+        if parsed.error is not None:
+            console.print(f"[yellow]rejected[/yellow] {path}:{parsed.error}")
+        else:
+            yield parsed.event
+
+
+def _print_eval(report: dict[str, Any]) -> None:
+    if "predator_identification" in report:  # PAN 2012
+        typer.echo(json.dumps(report, indent=2))
+        return
+    table = Table(title="harmful vs benign")
+    for column in ("slice", "conversations", "precision", "recall", "F1", "F0.5"):
+        table.add_column(column, justify="right" if column != "slice" else "left")
+    rows = [("overall", report["overall"])] + list(report["per_language"].items())
+    for name, c in rows:
+        table.add_row(name, str(c["conversations"]), f"{c['precision']:.3f}", f"{c['recall']:.3f}", f"{c['f1']:.3f}", f"{c['f0_5']:.3f}")
+    out = Console()
+    out.print(table)
+    labels = Table(title="per label")
+    for column in ("label", "conversations", "flagged", "share"):
+        labels.add_column(column)
+    for name, v in report["per_label"].items():
+        labels.add_row(name, str(v["conversations"]), str(v["flagged"]), f"{v['flagged_share']:.3f}")
+    out.print(labels)
+    hn, oi, ew, fa = report["hard_negatives"], report["offender_identification"], report["early_warning"], report["false_alarms"]
+    out.print(f"hard negatives flagged: {hn['flagged']} of {hn['conversations']}")
+    out.print(f"offender identified: {oi['correct']} of {oi['flagged_harmful']} flagged harmful ({oi['accuracy']:.3f})")
+    out.print(
+        f"early warning: median {ew['median_messages_after_first_harmful']} messages after the first harmful one "
+        f"({ew['measured']} measured, {ew['alerts_before_first_harmful']} before it); "
+        f"speed {ew['speed']:.3f}, latency-weighted F1 {ew['latency_weighted_f1']:.3f}"
+    )
+    out.print(
+        f"false alarms: {fa['severe_actions']} severe actions in {fa['benign_messages']} benign messages "
+        f"({fa['per_1000_messages']:.3f} per 1,000); hard negatives {fa['hard_negative_per_1000_messages']:.3f} per 1,000"
+    )
+
+
+@app.command()
+def demo(
+    db: Annotated[Optional[str], typer.Option(help="Database URL (default: a fresh SQLite file in a temp folder).")] = None,
+) -> None:
+    """Run the main job end to end on the demo conversations shipped in the package."""
+    from trygg.demo import run_demo
+
+    run_demo(db, Console())
+
+
+@app.command()
+def bench(
+    messages: Annotated[int, typer.Option(help="Messages in the generated stream.")] = 100_000,
+    conversations: Annotated[int, typer.Option(help="Conversations in the generated stream.")] = 10_000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    no_model: Annotated[bool, typer.Option("--no-model", help="Rules only.")] = False,
+) -> None:
+    """Benchmark the full pipeline (parse, detect, decide, persist to SQLite) on one core."""
+    from trygg.bench import run_pipeline_benchmark
+
+    if messages < 1 or conversations < 1 or conversations > messages:
+        raise _fail("need 1 <= conversations <= messages")
+    result = run_pipeline_benchmark(messages, conversations, use_model=not no_model)
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        Console().print(
+            f"{result['messages']} messages / {result['conversations']} conversations: "
+            f"{result['messages_per_second']:.0f} messages/s, p50 {result['p50_ms']:.3f} ms, "
+            f"p99 {result['p99_ms']:.3f} ms, peak RSS {result['peak_rss_mb']:.0f} MB"
+        )
+
+
+def _register_optional_commands() -> None:
+    """Media and model commands live with their modules; they join when their extras import."""
+    try:
+        from trygg.media.cli import register as register_media
+    except ImportError:
+        pass
+    else:
+        register_media(app)
+    try:
+        from trygg.model.cli import register as register_model
+    except ImportError:
+        pass
+    else:
+        register_model(app)
+
+
+_register_optional_commands()
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

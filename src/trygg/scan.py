@@ -1,0 +1,174 @@
+"""Scanning a stream of events through the engine with persistence: the main job.
+
+This is the adapter between the pure :class:`trygg.engine.Engine` and the store. Events are
+taken in batches: ids already in the store are skipped (so a re-run resumes and never
+double-counts), the state of conversations and users the batch touches is loaded before the
+engine sees them, and everything the batch changed is written back in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+from trygg.decision import Decision
+from trygg.engine import Engine
+from trygg.events import AccountEvent, Event, EventError, ParsedLine
+from trygg.store.repository import Store
+
+BATCH_SIZE = 2000
+
+
+@dataclass
+class ScanReport:
+    """What a scan did: counts, rejected lines, warnings, and the conversations it touched."""
+
+    lines: int = 0
+    processed: int = 0
+    duplicates: int = 0
+    errors: list[EventError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    conversation_ids: list[str] = field(default_factory=list)
+    decisions: int = 0
+    severe_decisions: int = 0
+
+
+def _batches(parsed: Iterable[ParsedLine], size: int) -> Iterator[list[ParsedLine]]:
+    iterator = iter(parsed)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _users_of(event: Event) -> set[str]:
+    ids = {getattr(event, name, None) for name in ("user_id", "sender_id", "recipient_id", "reporter_id", "reported_id")}
+    return {uid for uid in ids if uid}
+
+
+def scan(
+    parsed: Iterable[ParsedLine],
+    engine: Engine,
+    store: Store | None = None,
+    on_decision: Callable[[Decision], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> ScanReport:
+    """Run events through ``engine``, persisting to ``store`` when given; never raises on bad lines."""
+    report = ScanReport()
+    seen_conversations: dict[str, None] = {}
+    loaded_conversations: set[str] = set()
+    loaded_users: set[str] = set()
+    alerted: set[str] = set()
+    warnings_seen = len(engine.warnings)
+
+    for batch in _batches(parsed, batch_size):
+        report.lines += len(batch)
+        events: list[Event] = []
+        for line in batch:
+            if line.error is not None:
+                report.errors.append(line.error)
+            elif line.event is not None:
+                events.append(line.event)
+        if store is not None:
+            events = _skip_known(events, store, report)
+            _load_state(events, engine, store, loaded_conversations, loaded_users)
+
+        written_events: list[Event] = []
+        decisions: list[Decision] = []
+        for event in events:
+            cid = getattr(event, "conversation_id", None)
+            if cid:
+                seen_conversations.setdefault(cid, None)
+            event_id = getattr(event, "event_id", None)
+            decision = engine.process(event)
+            if decision is None and event_id is not None and not isinstance(event, AccountEvent):
+                if engine.is_duplicate(event_id):
+                    report.duplicates += 1
+                    continue
+            report.processed += 1
+            if event_id is not None:
+                written_events.append(event)
+            if decision is not None:
+                report.decisions += 1
+                report.severe_decisions += int(decision.severe)
+                decisions.append(decision)
+                if on_decision is not None:
+                    on_decision(decision)
+
+        dirty_conversations, dirty_users = engine.drain_dirty()
+        if store is not None:
+            alerts = _new_alerts(engine, dirty_conversations, store, alerted)
+            store.write_batch(
+                written_events,
+                decisions,
+                {cid: engine.dump_conversation(cid) for cid in dirty_conversations},
+                {uid: engine.dump_user(uid) for uid in dirty_users},
+                alerts,
+            )
+        if on_progress is not None:
+            on_progress(len(batch))
+
+    if store is not None:
+        # Conversations of this file that were complete before this run: load them for the summary.
+        _load_conversations(list(seen_conversations), engine, store, loaded_conversations)
+    report.warnings.extend(f"{event_id}: {message}" for event_id, message in engine.warnings[warnings_seen:])
+    report.conversation_ids = list(seen_conversations)
+    return report
+
+
+def _skip_known(events: list[Event], store: Store, report: ScanReport) -> list[Event]:
+    ids = [e.event_id for e in events if getattr(e, "event_id", None)]  # type: ignore[union-attr]
+    known = store.known_event_ids(ids) if ids else set()
+    if not known:
+        return events
+    kept = [e for e in events if getattr(e, "event_id", None) not in known]
+    report.duplicates += len(events) - len(kept)
+    return kept
+
+
+def _load_state(
+    events: list[Event], engine: Engine, store: Store, loaded_conversations: set[str], loaded_users: set[str]
+) -> None:
+    conversation_ids = {cid for e in events if (cid := getattr(e, "conversation_id", None))}
+    _load_conversations(list(conversation_ids), engine, store, loaded_conversations)
+    user_ids = set().union(*(_users_of(e) for e in events)) - loaded_users if events else set()
+    if user_ids:
+        for uid, picture in store.load_users(user_ids).items():
+            engine.load_user(uid, picture)
+        loaded_users.update(user_ids)
+
+
+def _load_conversations(conversation_ids: list[str], engine: Engine, store: Store, loaded: set[str]) -> None:
+    wanted = [cid for cid in conversation_ids if cid not in loaded]
+    if not wanted:
+        return
+    for cid, state in store.load_conversations(wanted).items():
+        engine.load_conversation(cid, state)
+    loaded.update(wanted)
+
+
+def _new_alerts(engine: Engine, conversation_ids: set[str], store: Store, alerted: set[str]) -> list[dict]:
+    """Alert rows for conversations flagged for the first time in this batch."""
+    flagged = {}
+    for cid in conversation_ids:
+        if cid in alerted:
+            continue
+        summary = engine.summary(cid)
+        if summary.get("flagged"):
+            flagged[cid] = summary
+    if not flagged:
+        return []
+    already = store.alerted_conversations(flagged)
+    alerted.update(flagged)
+    return [
+        {
+            "conversation_id": cid,
+            "first_alert_event_id": summary["first_alert_event_id"],
+            "label_guess": summary["label_guess"],
+            "risk": summary["risk"],
+            "offender_id": summary.get("offender_id"),
+            "reasons": list(summary.get("reasons", []))[:20],
+        }
+        for cid, summary in flagged.items()
+        if cid not in already
+    ]

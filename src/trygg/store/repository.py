@@ -1,0 +1,171 @@
+"""Reading and writing the core tables in batches, the same code on SQLite and PostgreSQL.
+
+The engine is pure; this adapter gives it memory across runs. Writes are batched in one
+transaction per batch (the difference between hundreds and tens of thousands of events a
+second on SQLite), and state rows are upserted with the dialect's ``ON CONFLICT`` so that a
+re-run resumes instead of failing or double-counting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Engine as SqlEngine
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from trygg.decision import Decision
+from trygg.events import Event
+from trygg.store.base import create_schema, make_engine
+from trygg.store.tables import AlertRow, ConversationRow, DecisionRow, EventRow, UserRow
+
+#: SQLite allows 32766 bound parameters; lookups by id are chunked well below that.
+_ID_CHUNK = 900
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Store:
+    """Persistence for events, conversation/user state, decisions and alerts."""
+
+    def __init__(self, url: str | None = None, engine: SqlEngine | None = None) -> None:
+        self.engine = engine or make_engine(url)
+        create_schema(self.engine)
+        dialect = self.engine.dialect.name
+        if dialect not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database dialect {dialect!r}: use SQLite or PostgreSQL")
+        self._insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+
+    # -- reads -------------------------------------------------------------------------------
+    def known_event_ids(self, event_ids: Iterable[str]) -> set[str]:
+        """Which of these event ids were already ingested (the idempotency check)."""
+        return self._existing(EventRow.event_id, list(event_ids))
+
+    def _existing(self, column: Any, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        with self.engine.connect() as connection:
+            for start in range(0, len(ids), _ID_CHUNK):
+                chunk = ids[start : start + _ID_CHUNK]
+                found.update(connection.execute(select(column).where(column.in_(chunk))).scalars())
+        return found
+
+    def load_conversations(self, conversation_ids: Iterable[str]) -> dict[str, dict]:
+        return self._load(ConversationRow.conversation_id, ConversationRow.state, list(conversation_ids))
+
+    def load_users(self, user_ids: Iterable[str]) -> dict[str, dict]:
+        return self._load(UserRow.user_id, UserRow.age_picture, list(user_ids))
+
+    def _load(self, key: Any, value: Any, ids: list[str]) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(ids), _ID_CHUNK):
+                chunk = ids[start : start + _ID_CHUNK]
+                out.update(dict(connection.execute(select(key, value).where(key.in_(chunk))).tuples()))
+        return out
+
+    def alerted_conversations(self, conversation_ids: Iterable[str]) -> set[str]:
+        return self._existing(AlertRow.conversation_id, list(conversation_ids))
+
+    def counts(self) -> dict[str, int]:
+        """Row counts per table (for status output and tests)."""
+        from sqlalchemy import func
+
+        with self.engine.connect() as connection:
+            return {
+                table.__tablename__: connection.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in (EventRow, ConversationRow, UserRow, DecisionRow, AlertRow)
+            }
+
+    def decisions_for(self, conversation_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(DecisionRow).where(DecisionRow.conversation_id == conversation_id).order_by(DecisionRow.decided_at)
+            ).mappings()
+            return [dict(row) for row in rows]
+
+    # -- writes ------------------------------------------------------------------------------
+    def write_batch(
+        self,
+        events: Iterable[Event],
+        decisions: Iterable[Decision],
+        conversations: Mapping[str, dict],
+        users: Mapping[str, dict],
+        alerts: Iterable[Mapping[str, Any]] = (),
+    ) -> None:
+        """Persist one batch atomically: new events, non-allow decisions, state and alerts."""
+        now = _now()
+        event_rows = [_event_row(event, now) for event in events if getattr(event, "event_id", None)]
+        decision_rows = [
+            {
+                "event_id": d.event_id,
+                "conversation_id": d.conversation_id,
+                "actions": list(d.actions),
+                "risk": d.risk,
+                "reasons": list(d.reasons),
+                "policy": d.policy,
+                "decided_at": now,
+            }
+            for d in decisions
+            if d.actions != ("allow",)
+        ]
+        conversation_rows = [
+            {
+                "conversation_id": cid,
+                "state": state,
+                "risk": float(state.get("risk", 0.0)),
+                "flagged": int(bool(state.get("first_alert_event_id"))),
+                "updated_at": now,
+            }
+            for cid, state in conversations.items()
+        ]
+        user_rows = [{"user_id": uid, "age_picture": picture, "updated_at": now} for uid, picture in users.items()]
+        alert_rows = [{**alert, "raised_at": now} for alert in alerts]
+        with self.engine.begin() as connection:
+            if event_rows:
+                connection.execute(self._insert(EventRow).on_conflict_do_nothing(), event_rows)
+            if decision_rows:
+                connection.execute(self._insert(DecisionRow).on_conflict_do_nothing(), decision_rows)
+            if conversation_rows:
+                stmt = self._insert(ConversationRow)
+                connection.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[ConversationRow.conversation_id],
+                        set_={
+                            "state": stmt.excluded.state,
+                            "risk": stmt.excluded.risk,
+                            "flagged": stmt.excluded.flagged,
+                            "updated_at": stmt.excluded.updated_at,
+                        },
+                    ),
+                    conversation_rows,
+                )
+            if user_rows:
+                stmt = self._insert(UserRow)
+                connection.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[UserRow.user_id],
+                        set_={"age_picture": stmt.excluded.age_picture, "updated_at": stmt.excluded.updated_at},
+                    ),
+                    user_rows,
+                )
+            if alert_rows:
+                connection.execute(self._insert(AlertRow).on_conflict_do_nothing(), alert_rows)
+
+
+def _event_row(event: Event, now: datetime) -> dict[str, Any]:
+    text = getattr(event, "text", None)
+    return {
+        "event_id": event.event_id,  # type: ignore[union-attr]
+        "type": event.type,
+        "conversation_id": getattr(event, "conversation_id", None),
+        "sender_id": getattr(event, "sender_id", None) or getattr(event, "user_id", None) or getattr(event, "reporter_id", None),
+        "recipient_id": getattr(event, "recipient_id", None) or getattr(event, "reported_id", None),
+        "sent_at": getattr(event, "sent_at", None),
+        "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None,
+        "ingested_at": now,
+    }
