@@ -1,0 +1,212 @@
+"""PDQ, MD5 and SHA-256 of images, with the guards that keep bad input from hurting the host.
+
+PDQ comes from ``pdqhash`` (Meta's reference C++ code), fed exactly as python-threatexchange
+feeds it (Pillow decode, converted to RGB), so hashes are bit-exact with the reference vectors
+and with hashes shared by other platforms. Two things are added around it:
+
+* guards: a file-size cap, a pixel cap checked *before* decoding (decompression bombs), and
+  precise errors for non-images and truncated files;
+* border removal: a letterboxed copy of an image hashes like the image itself only once its
+  uniform bars are cut off, so matching removes them first (bank entries get the same treatment,
+  which keeps both sides consistent). Images without a uniform edge skip the scan entirely.
+
+The eight dihedral hashes (rotations and mirrors) cost nothing extra in pdqhash, so they are
+always computed; the matcher queries with all eight to catch rotated or flipped copies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pdqhash
+from PIL import Image, UnidentifiedImageError
+
+from trygg.media.errors import CorruptImageError, ImageTooLargeError, NotAnImageError
+
+#: Recommended match threshold (PDQ README): Hamming distance <= 31 of 256 bits.
+MATCH_THRESHOLD = 31
+#: Hashes with quality below this are too featureless to match reliably (PDQ README).
+QUALITY_THRESHOLD = 50
+#: Largest file read at all.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+#: Largest image decoded: 50 megapixels (a 50 MP RGB image is 150 MB in memory).
+MAX_PIXELS = 50_000_000
+#: How far (0-255, greyscale) a pixel may stray from the border colour and still be border;
+#: JPEG ringing makes black bars anything but exactly black.
+BORDER_TOLERANCE = 24
+#: Thinner bars than this fraction of the side are left alone: real letterboxes are wide, and
+#: shaving a few flat pixels off an ordinary image would change its hash for nothing.
+MIN_BAR_FRACTION = 0.04
+#: PDQ's dihedral order, as returned by ``pdqhash.compute_dihedral``.
+DIHEDRAL_NAMES = ("original", "rotate90", "rotate180", "rotate270", "flip_x", "flip_y", "flip_plus1", "flip_minus1")
+
+
+@dataclass(frozen=True)
+class ImageHashes:
+    """Every hash of one image; ``crop`` is the (left, top, right, bottom) box kept after border
+    removal, or ``None`` when the image had no border."""
+
+    pdq: str
+    quality: int
+    md5: str
+    sha256: str
+    width: int
+    height: int
+    dihedral: tuple[str, ...]
+    crop: tuple[int, int, int, int] | None = None
+
+    @property
+    def matchable(self) -> bool:
+        """Whether the PDQ hash is good enough to match (quality >= :data:`QUALITY_THRESHOLD`)."""
+        return self.quality >= QUALITY_THRESHOLD
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "pdq": self.pdq,
+            "quality": self.quality,
+            "md5": self.md5,
+            "sha256": self.sha256,
+            "width": self.width,
+            "height": self.height,
+            "crop": list(self.crop) if self.crop else None,
+        }
+
+
+def bits_to_hex(bits: np.ndarray) -> str:
+    """256 bits (most significant first, as pdqhash returns them) to 64 hex digits."""
+    return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes().hex()
+
+
+def hex_to_bytes(pdq: str) -> bytes:
+    """64 hex digits to 32 bytes; raises ``ValueError`` naming the problem."""
+    text = pdq.strip().lower()
+    if len(text) != 64:
+        raise ValueError(f"a PDQ hash is 64 hex digits, got {len(text)} characters")
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        raise ValueError(f"not a hexadecimal PDQ hash: {pdq!r}") from None
+
+
+def hamming(a: str, b: str) -> int:
+    """Hamming distance between two PDQ hashes given as hex."""
+    return (int.from_bytes(hex_to_bytes(a), "big") ^ int.from_bytes(hex_to_bytes(b), "big")).bit_count()
+
+
+def read_limited(path: str | Path) -> bytes:
+    """Read a file, refusing one over :data:`MAX_FILE_BYTES` before reading it."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except FileNotFoundError:
+        raise NotAnImageError(str(path), "file not found") from None
+    if size > MAX_FILE_BYTES:
+        raise ImageTooLargeError(str(path), f"{size} bytes; limit {MAX_FILE_BYTES}")
+    return p.read_bytes()
+
+
+def decode_rgb(data: bytes, source: str = "<bytes>") -> np.ndarray:
+    """Decode image bytes to an RGB ``uint8`` array, checking the pixel count before decoding."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageTooLargeError(source, f"{len(data)} bytes; limit {MAX_FILE_BYTES}")
+    if not data:
+        raise NotAnImageError(source, "empty file")
+    try:
+        with warnings.catch_warnings():
+            # We apply our own, lower pixel cap below; Pillow's warning would only be noise.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise ImageTooLargeError(
+                    source, f"{width}x{height} = {width * height} pixels; limit {MAX_PIXELS} (decompression bomb?)"
+                )
+            image.load()
+            if image.mode != "RGB":
+                image = image.convert("RGB")
+            return np.asarray(image)
+    except UnidentifiedImageError:
+        raise NotAnImageError(source, "not an image (format not recognised)") from None
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLargeError(source, str(exc)) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        # Pillow reports truncated or damaged data as OSError ("image file is truncated"),
+        # some plugins as SyntaxError or ValueError.
+        raise CorruptImageError(source, f"cannot decode image: {exc}") from None
+
+
+def _edge_is_flat(line: np.ndarray, ref: float) -> bool:
+    return bool(np.abs(line - ref).max() <= BORDER_TOLERANCE)
+
+
+def _bar(thickness: int, minimum: float) -> int:
+    return thickness if thickness >= minimum else 0
+
+
+def find_content_box(rgb: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The (left, top, right, bottom) box inside uniform border bars, or ``None`` if none.
+
+    The border colour is taken from the corners (black, white or any flat colour). Only rows
+    and columns whose every pixel is within :data:`BORDER_TOLERANCE` of it are cut, scanning
+    inwards from each edge, so content is never cut into; bars thinner than
+    :data:`MIN_BAR_FRACTION` of the side are kept. An image that is all border is left
+    whole.
+    """
+    height, width = rgb.shape[:2]
+    if height < 3 or width < 3:
+        return None
+    corners = rgb[[0, 0, -1, -1], [0, -1, 0, -1]].astype(np.float32).mean(axis=1)
+    ref = float(np.median(corners))
+    edges = (rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1])
+    if not any(_edge_is_flat(e.astype(np.float32).mean(axis=1), ref) for e in edges):
+        return None  # the common case: one cheap check per edge, no full scan
+    gray = rgb.astype(np.float32).mean(axis=2)
+    dev = np.abs(gray - ref)
+    row_border = dev.max(axis=1) <= BORDER_TOLERANCE
+    col_border = dev.max(axis=0) <= BORDER_TOLERANCE
+    if row_border.all() or col_border.all():
+        return None
+    min_rows, min_cols = MIN_BAR_FRACTION * height, MIN_BAR_FRACTION * width
+    top = _bar(int(np.argmin(row_border)), min_rows)
+    bottom = height - _bar(int(np.argmin(row_border[::-1])), min_rows)
+    left = _bar(int(np.argmin(col_border)), min_cols)
+    right = width - _bar(int(np.argmin(col_border[::-1])), min_cols)
+    if (left, top, right, bottom) == (0, 0, width, height):
+        return None
+    return left, top, right, bottom
+
+
+def pdq_of_rgb(rgb: np.ndarray, unletterbox: bool = True) -> tuple[tuple[str, ...], int, tuple[int, int, int, int] | None]:
+    """The eight dihedral PDQ hashes (hex, original first), the quality and the crop box."""
+    box = find_content_box(rgb) if unletterbox else None
+    if box is not None:
+        left, top, right, bottom = box
+        rgb = np.ascontiguousarray(rgb[top:bottom, left:right])
+    hashes, quality = pdqhash.compute_dihedral(rgb)
+    return tuple(bits_to_hex(h) for h in hashes), int(quality), box
+
+
+def hash_bytes(data: bytes, source: str = "<bytes>", unletterbox: bool = True) -> ImageHashes:
+    """Hash image bytes: PDQ (+ dihedral), quality, MD5 and SHA-256."""
+    rgb = decode_rgb(data, source)
+    dihedral, quality, box = pdq_of_rgb(rgb, unletterbox)
+    return ImageHashes(
+        pdq=dihedral[0],
+        quality=quality,
+        md5=hashlib.md5(data).hexdigest(),
+        sha256=hashlib.sha256(data).hexdigest(),
+        width=int(rgb.shape[1]),
+        height=int(rgb.shape[0]),
+        dihedral=dihedral,
+        crop=box,
+    )
+
+
+def hash_file(path: str | Path, unletterbox: bool = True) -> ImageHashes:
+    """Hash an image file; raises a :class:`~trygg.media.errors.MediaError` subclass on bad input."""
+    return hash_bytes(read_limited(path), str(path), unletterbox)
