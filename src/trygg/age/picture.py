@@ -1,0 +1,222 @@
+"""Per-user age picture: what we know about a user's age, and how far to trust it.
+
+A declared age is a claim made once at sign-up; what people say in chat is often more telling,
+and a contradiction between the two is itself evidence: a "16-year-old" who says "I'm 34" or
+mentions driving to work is a suspected adult posing as a teen. Grooming risk hinges on the
+adult <-> minor asymmetry, so the rest of the engine asks this module one question per user:
+how likely is this person a minor, and how likely an adult?
+
+The picture only records facts about the user *themselves*: ages stated in their own messages
+(``age_disclosure`` signals from the sender) and adult indicators in their own messages. Ages
+asked about ("13?") are dropped here; ages of other people ("my brother is 13") are the language
+packs' job to not extract as a self-disclosure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from trygg.signals.base import Signal
+
+#: Youngest and oldest stated ages taken at face value (anything else is noise or a joke).
+MIN_PLAUSIBLE_AGE = 8
+MAX_PLAUSIBLE_AGE = 99
+#: Age of majority used for the minor/adult split.
+ADULT_AGE = 18
+#: How many stated ages and adult-indicator events a picture keeps (bounded state).
+MAX_KEPT = 6
+#: Probability above which a user counts as "likely" minor or adult.
+LIKELY = 0.65
+#: An adult-indicator score at or above this contradicts a minor claim.
+ADULT_EVIDENCE_CONTRADICTS = 0.5
+
+
+@dataclass
+class AgePicture:
+    """Everything known about one user's age; mutated in place by :meth:`observe`."""
+
+    user_id: str
+    declared_age: int | None = None
+    #: ``[age, event_id]`` pairs in the order they were stated (most recent last, bounded).
+    stated_ages: list[list[int | str]] = field(default_factory=list)
+    #: Strongest adult-indicator score seen in the user's own messages.
+    adult_evidence: float = 0.0
+    adult_indicator_events: list[str] = field(default_factory=list)
+    #: Ages verified by an age-assurance method outrank everything else.
+    verified_adult: bool | None = None
+
+    # ---------------------------------------------------------------- updates
+    def declare(self, age: int | None) -> bool:
+        """Record the account's declared age; returns whether anything changed."""
+        if age == self.declared_age:
+            return False
+        self.declared_age = age
+        return True
+
+    def observe(self, signals: Iterable[Signal], text: str | None = None) -> bool:
+        """Take the age facts out of one of the user's own messages; returns whether it changed.
+
+        ``text`` is the original message, used to drop ages that are questions ("13?").
+        """
+        changed = False
+        for signal in signals:
+            if signal.name == "age_disclosure":
+                age = _as_age(signal.value)
+                if age is None or (text is not None and _is_question(text, signal.span)):
+                    continue
+                if self.stated_ages and self.stated_ages[-1][0] == age:
+                    continue
+                self.stated_ages.append([age, signal.event_id])
+                del self.stated_ages[:-MAX_KEPT]
+                changed = True
+            elif signal.name == "adult_indicator":
+                if signal.score > self.adult_evidence:
+                    self.adult_evidence = float(signal.score)
+                    changed = True
+                if signal.event_id not in self.adult_indicator_events:
+                    self.adult_indicator_events.append(signal.event_id)
+                    del self.adult_indicator_events[:-MAX_KEPT]
+                    changed = True
+        return changed
+
+    # ---------------------------------------------------------------- reading
+    @property
+    def stated_adult_age(self) -> int | None:
+        adult = [int(a) for a, _ in self.stated_ages if int(a) >= ADULT_AGE]
+        return adult[-1] if adult else None
+
+    @property
+    def stated_minor_age(self) -> int | None:
+        minor = [int(a) for a, _ in self.stated_ages if int(a) < ADULT_AGE]
+        return minor[-1] if minor else None
+
+    @property
+    def claims_minor(self) -> bool:
+        """The user presents as a minor (declared or in chat)."""
+        return self.stated_minor_age is not None or (self.declared_age is not None and self.declared_age < ADULT_AGE)
+
+    @property
+    def suspected_age_deception(self) -> bool:
+        """Presents as a minor, yet says an adult age or talks like an adult (work, car, kids)."""
+        if not self.claims_minor:
+            return False
+        return self.stated_adult_age is not None or self.adult_evidence >= ADULT_EVIDENCE_CONTRADICTS
+
+    @property
+    def p_adult(self) -> float:
+        """Probability-like belief that the user is an adult (0.5 = nothing known)."""
+        if self.verified_adult is not None:
+            return 0.98 if self.verified_adult else 0.02
+        if self.suspected_age_deception:
+            return 0.85
+        if self.stated_adult_age is not None:
+            return 0.9
+        if self.stated_minor_age is not None:
+            # A stated age outweighs the sign-up form: children lie up to get in.
+            return 0.12 if self.declared_age is None or self.declared_age < ADULT_AGE else 0.3
+        if self.declared_age is not None:
+            return 0.8 if self.declared_age >= ADULT_AGE else 0.2
+        if self.adult_evidence > 0:
+            return 0.5 + 0.35 * min(1.0, self.adult_evidence)
+        return 0.5
+
+    @property
+    def p_minor(self) -> float:
+        return 1.0 - self.p_adult
+
+    @property
+    def likely_minor(self) -> bool:
+        return self.p_minor >= LIKELY
+
+    @property
+    def likely_adult(self) -> bool:
+        return self.p_adult >= LIKELY
+
+    @property
+    def best_age_estimate(self) -> int | None:
+        """A single age to show a moderator: an adult age said in chat wins over a minor claim."""
+        if self.suspected_age_deception or self.stated_adult_age is not None:
+            return self.stated_adult_age
+        if self.stated_ages:
+            return int(self.stated_ages[-1][0])
+        return self.declared_age
+
+    def as_reason(self) -> dict[str, object]:
+        """The age facts as evidence for a decision."""
+        reason: dict[str, object] = {"user_id": self.user_id, "p_adult": round(self.p_adult, 3)}
+        if self.declared_age is not None:
+            reason["declared_age"] = self.declared_age
+        if self.stated_ages:
+            reason["stated_ages"] = [int(a) for a, _ in self.stated_ages]
+        if self.adult_indicator_events:
+            reason["adult_indicator_events"] = list(self.adult_indicator_events)
+        return reason
+
+    # ---------------------------------------------------------------- persistence
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"user_id": self.user_id}
+        if self.declared_age is not None:
+            out["declared_age"] = self.declared_age
+        if self.stated_ages:
+            out["stated_ages"] = [list(x) for x in self.stated_ages]
+        if self.adult_evidence:
+            out["adult_evidence"] = self.adult_evidence
+        if self.adult_indicator_events:
+            out["adult_indicator_events"] = list(self.adult_indicator_events)
+        if self.verified_adult is not None:
+            out["verified_adult"] = self.verified_adult
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> "AgePicture":
+        try:
+            return cls(
+                user_id=str(data["user_id"]),
+                declared_age=_opt_int(data.get("declared_age")),
+                stated_ages=[[int(a), str(e)] for a, e in data.get("stated_ages", [])],  # type: ignore[union-attr]
+                adult_evidence=float(data.get("adult_evidence", 0.0)),  # type: ignore[arg-type]
+                adult_indicator_events=[str(e) for e in data.get("adult_indicator_events", [])],  # type: ignore[union-attr]
+                verified_adult=data.get("verified_adult"),  # type: ignore[arg-type]
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"invalid age picture: {exc}") from None
+
+
+class AgeBook(dict[str, AgePicture]):
+    """user_id -> :class:`AgePicture`; unknown users read as an empty (0.5/0.5) picture."""
+
+    def picture(self, user_id: str) -> AgePicture:
+        """The user's picture, created on first use."""
+        pic = self.get(user_id)
+        if pic is None:
+            pic = self[user_id] = AgePicture(user_id)
+        return pic
+
+    def peek(self, user_id: str | None) -> AgePicture:
+        """The user's picture without creating one (an unknown user gets a blank picture)."""
+        if user_id is not None:
+            pic = self.get(user_id)
+            if pic is not None:
+                return pic
+        return AgePicture(user_id or "")
+
+
+def _as_age(value: object) -> int | None:
+    try:
+        age = int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return age if MIN_PLAUSIBLE_AGE <= age <= MAX_PLAUSIBLE_AGE else None
+
+
+def _opt_int(value: object) -> int | None:
+    return None if value is None else int(value)  # type: ignore[arg-type]
+
+
+def _is_question(text: str, span: tuple[int, int] | None) -> bool:
+    """An age followed by a question mark ("13?", "u 13 ?") is asked, not stated."""
+    if span is None:
+        return False
+    tail = text[span[1] : span[1] + 4].lstrip(" \t")
+    return tail.startswith("?")

@@ -1,0 +1,154 @@
+"""Risk fusion: one candidate offender's signals + the age asymmetry (+ a model score) -> risk.
+
+Why a logistic sum with combination terms rather than "any strong signal alerts": every single
+cue has an innocent reading (a coach says "meet at the field at 6", friends plan a surprise, a
+buyer pays by Swish, a parent asks "are you home alone?"). What separates grooming is the
+*combination* — tactics from several stages, coming from an adult, aimed at a minor. So:
+
+    z = BIAS
+        + g(p_adult(offender)) * sum_f  W[f] * s_f * (1 + REPEAT * min(n_f - 1, 3))   # evidence
+        + COMBO * max(0, stages_present - 1)                    # tactics from several stages
+        + pair bonuses (threat with images/money, gifts for images)
+        + ASYM * (p_adult(offender) * p_minor(target) - 1/4)    # adult -> minor asymmetry
+        + DECEPTION if the offender poses as a minor but talks like an adult
+        - GROUP in a many-person room (no recipient: nobody is singled out)
+        + MODEL * (2p - 1) when a learned model score is given   (bounded: never decisive alone)
+    risk = sigmoid(z),   g(p) = min(1, 0.2 + 1.6 p)
+
+``s_f`` is the family's decayed maximum in the candidate's own messages, so a stray cue fades
+over a long chat while a conversation that keeps escalating keeps its risk. The neutral point of
+the asymmetry term is "nothing known about either age" (0.5 * 0.5), so unknown ages neither help
+nor hurt; two minors or two adults pull the risk down. A minor's own words are not evidence
+against them: ``g`` shrinks the evidence of a likely minor (p_adult 0.12 keeps 39% of it), and
+their asymmetry term is negative too.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+#: Stages of grooming, in order (index = stage number).
+STAGES: tuple[str, ...] = ("none", "trust_building", "isolation", "sexualisation", "meeting_or_threat")
+
+#: Which stage each signal family belongs to; 0 = carries no stage on its own.
+FAMILY_STAGE: dict[str, int] = {
+    "compliments_trust": 1,
+    "age_inquiry": 1,
+    "gift_or_money_offer": 1,
+    "personal_info_request": 2,
+    "secrecy": 2,
+    "isolation": 2,
+    "platform_migration": 2,
+    "image_request": 3,
+    "sexual_talk": 3,
+    "meeting_request": 4,
+    "threat": 4,
+    "payment_details": 0,
+}
+
+#: Weight of each family's (decayed, max) score in the evidence sum.
+WEIGHTS: dict[str, float] = {
+    "compliments_trust": 0.7,
+    "age_inquiry": 0.6,
+    "gift_or_money_offer": 0.8,
+    "personal_info_request": 1.0,
+    "secrecy": 1.2,
+    "isolation": 1.2,
+    "platform_migration": 1.0,
+    "image_request": 1.9,
+    "sexual_talk": 1.7,
+    "meeting_request": 1.0,
+    "threat": 2.0,
+    "payment_details": 0.4,
+}
+
+BIAS = -3.6
+#: Extra weight of a repeated family (the 2nd..4th message with the same tactic).
+REPEAT = 0.1
+#: Per additional stage present (a family counts as present at a decayed score >= PRESENT).
+COMBO = 0.7
+PRESENT = 0.4
+#: Pair bonuses that name the harm: sextortion and solicitation.
+SEXTORTION_BONUS = 1.0
+SOLICITATION_BONUS = 0.8
+ASYM = 3.0
+DECEPTION = 0.6
+GROUP = 0.6
+MODEL = 1.5
+#: Half-life, in conversation messages, of a signal's weight.
+HALF_LIFE_MESSAGES = 200.0
+
+
+@dataclass(frozen=True, slots=True)
+class Fusion:
+    """The outcome for one candidate offender: risk, stage reached and the harm it looks like."""
+
+    risk: float
+    stage: int
+    label: str
+    #: (family, contribution to z) for the families present, largest first.
+    contributions: tuple[tuple[str, float], ...]
+
+
+def decayed(score: float, last_index: int, now_index: int) -> float:
+    """A family score faded by how many messages ago it was last seen."""
+    age = now_index - last_index
+    if age <= 0:
+        return score
+    return score * 0.5 ** (age / HALF_LIFE_MESSAGES)
+
+
+def fuse(
+    scores: dict[str, tuple[float, int]],
+    p_adult_offender: float,
+    p_minor_target: float,
+    deception: bool = False,
+    group: bool = False,
+    model_p: float | None = None,
+) -> Fusion:
+    """Fuse one candidate's per-family ``(decayed score, count)`` into a :class:`Fusion`."""
+    z = 0.0
+    stages: set[int] = set()
+    contributions = []
+    present: set[str] = set()
+    for family, (score, count) in scores.items():
+        weight = WEIGHTS.get(family)
+        if weight is None or score <= 0.0:
+            continue
+        term = weight * score * (1.0 + REPEAT * min(count - 1, 3))
+        z += term
+        contributions.append((family, term))
+        if score >= PRESENT:
+            present.add(family)
+            stage = FAMILY_STAGE[family]
+            if stage:
+                stages.add(stage)
+    if len(stages) > 1:
+        z += COMBO * (len(stages) - 1)
+    label = "grooming"
+    if "threat" in present and present & {"image_request", "sexual_talk", "payment_details"}:
+        z += SEXTORTION_BONUS
+        label = "sextortion"
+    elif "gift_or_money_offer" in present and "image_request" in present:
+        z += SOLICITATION_BONUS
+        label = "solicitation"
+    elif "threat" in present:
+        label = "sextortion"
+    z = BIAS + z * min(1.0, 0.2 + 1.6 * p_adult_offender)
+    z += ASYM * (p_adult_offender * p_minor_target - 0.25)
+    if deception:
+        z += DECEPTION
+    if group:
+        z -= GROUP
+    if model_p is not None:
+        z += MODEL * (2.0 * min(1.0, max(0.0, model_p)) - 1.0)
+    contributions.sort(key=lambda item: -item[1])
+    return Fusion(_sigmoid(z), max(stages, default=0), label, tuple(contributions))
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)

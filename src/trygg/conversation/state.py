@@ -1,0 +1,393 @@
+"""Per-conversation state, updated message by message, and the Assessment of each step.
+
+The state is deliberately small and JSON-friendly: per participant, one entry per signal family
+(decayed maximum score, when it was last seen, how often, the first event and the best evidence),
+plus the conversation's current and peak risk. Nothing re-reads history, so one step costs the
+same at message 10 and at message 10,000, and a state can be stored and resumed anywhere.
+
+Combination logic is per candidate offender: a participant's own signals are fused with the age
+asymmetry between them and their counterpart (the recipient in a one-to-one chat; in a group
+room, the likeliest minor present). Cues from different people in a chat room never add up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from trygg.age.picture import AgePicture
+from trygg.conversation.risk import STAGES, WEIGHTS, Fusion, decayed, fuse
+from trygg.signals.base import Signal
+
+#: Participants tracked per conversation; the least recently active one is dropped beyond this.
+MAX_PARTICIPANTS = 32
+#: Evidence entries kept in the state and returned per assessment.
+MAX_REASONS = 10
+#: Below this risk nobody is named as the likely offender.
+OFFENDER_FLOOR = 0.2
+#: Default risk at which a conversation becomes an alert (the policy passes its own).
+DEFAULT_ALERT_RISK = 0.6
+#: Signal families that describe the speaker's own age, not a tactic used on someone.
+AGE_FAMILIES = frozenset({"age_disclosure", "adult_indicator"})
+#: Pseudo-family recorded when a participant is reported by another user.
+REPORT_FAMILY = "user_report"
+
+_BLANK = AgePicture("")
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What one step concluded about the conversation, for the policy to act on."""
+
+    conversation_id: str
+    event_id: str
+    event_type: str
+    risk: float
+    stage: str
+    label_guess: str
+    offender_id: str | None
+    minor_id: str | None
+    adult_id: str | None
+    sender_id: str | None
+    reasons: tuple[dict[str, object], ...]
+    first_alert: bool = False
+    #: Whether the event's sender is the likely offender (recipient-facing actions need this).
+    sender_is_offender: bool = False
+    sender_likely_minor: bool = False
+    #: Names of the signals seen in this very event (media rules key on them).
+    event_signals: tuple[str, ...] = ()
+
+    @property
+    def minor_target(self) -> bool:
+        return self.minor_id is not None
+
+    @property
+    def adult_offender(self) -> bool:
+        return self.adult_id is not None and self.adult_id == self.offender_id
+
+
+@dataclass
+class ConversationState:
+    """The running picture of one conversation (JSON round trip via to_dict / from_dict)."""
+
+    conversation_id: str
+    messages: int = 0
+    group: bool = False
+    #: user_id -> {"n": messages, "last": index, "risk": float, "f": {family: [score, last, count, first_event, reason]}}
+    participants: dict[str, dict] = field(default_factory=dict)
+    risk: float = 0.0
+    peak_risk: float = 0.0
+    stage: int = 0
+    label_guess: str = "benign"
+    offender_id: str | None = None
+    first_alert_event_id: str | None = None
+    #: The evidence at the peak risk (bounded).
+    reasons: list[dict[str, object]] = field(default_factory=list)
+    language: str | None = None
+    #: Opaque state of the conversation's language tracker (owned by the engine).
+    language_state: dict | None = None
+    #: Opaque per-conversation state of the learned model (issue 3), when one is used.
+    model_state: dict | None = None
+
+    @property
+    def flagged(self) -> bool:
+        return self.first_alert_event_id is not None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "conversation_id": self.conversation_id,
+            "messages": self.messages,
+            "group": self.group,
+            "participants": {
+                uid: {"n": p["n"], "last": p["last"], "risk": p["risk"], "f": {k: list(v) for k, v in p["f"].items()}}
+                for uid, p in self.participants.items()
+            },
+            "risk": self.risk,
+            "peak_risk": self.peak_risk,
+            "stage": self.stage,
+            "label_guess": self.label_guess,
+            "offender_id": self.offender_id,
+            "first_alert_event_id": self.first_alert_event_id,
+            "reasons": list(self.reasons),
+            "language": self.language,
+            "language_state": self.language_state,
+            "model_state": self.model_state,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> "ConversationState":
+        try:
+            participants = {
+                str(uid): {
+                    "n": int(p["n"]),
+                    "last": int(p["last"]),
+                    "risk": float(p["risk"]),
+                    "f": {str(k): list(v) for k, v in p["f"].items()},
+                }
+                for uid, p in dict(data.get("participants", {})).items()  # type: ignore[call-overload]
+            }
+            return cls(
+                conversation_id=str(data["conversation_id"]),
+                messages=int(data.get("messages", 0)),  # type: ignore[arg-type]
+                group=bool(data.get("group", False)),
+                participants=participants,
+                risk=float(data.get("risk", 0.0)),  # type: ignore[arg-type]
+                peak_risk=float(data.get("peak_risk", 0.0)),  # type: ignore[arg-type]
+                stage=int(data.get("stage", 0)),  # type: ignore[arg-type]
+                label_guess=str(data.get("label_guess", "benign")),
+                offender_id=data.get("offender_id"),  # type: ignore[arg-type]
+                first_alert_event_id=data.get("first_alert_event_id"),  # type: ignore[arg-type]
+                reasons=list(data.get("reasons", [])),  # type: ignore[call-overload]
+                language=data.get("language"),  # type: ignore[arg-type]
+                language_state=data.get("language_state"),  # type: ignore[arg-type]
+                model_state=data.get("model_state"),  # type: ignore[arg-type]
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"invalid conversation state: {exc!r}") from None
+
+
+def step(
+    state: ConversationState,
+    event: object,
+    signals: Sequence[Signal],
+    ages: Mapping[str, AgePicture],
+    model_scores: Mapping[str, object] | None = None,
+    alert_risk: float = DEFAULT_ALERT_RISK,
+) -> tuple[ConversationState, Assessment]:
+    """Advance ``state`` by one message (or media) event and assess the conversation.
+
+    No I/O and no globals: the result depends only on the arguments. For speed the state is
+    updated in place and returned (the engine owns it; copy it first to keep the old one).
+    ``model_scores`` is the learned model's ``{"conversation": p, "authors": {user_id: p}}``.
+    """
+    sender: str = event.sender_id  # type: ignore[attr-defined]
+    recipient: str | None = getattr(event, "recipient_id", None)
+    event_id: str = event.event_id  # type: ignore[attr-defined]
+    state.messages += 1
+    if recipient is None:
+        state.group = True
+    now = state.messages
+    me = _participant(state, sender, now)
+    me["n"] += 1
+    for signal in signals:
+        if signal.name in AGE_FAMILIES:
+            continue
+        _record(me, signal.name, float(signal.score), now, signal)
+    if recipient is not None:
+        _participant(state, recipient, now, active=False)
+    return _assess(state, event, sender, recipient, ages, model_scores, alert_risk, tuple(s.name for s in signals))
+
+
+def record_report(
+    state: ConversationState,
+    event: object,
+    ages: Mapping[str, AgePicture],
+    alert_risk: float = DEFAULT_ALERT_RISK,
+) -> tuple[ConversationState, Assessment]:
+    """A user reported someone in this conversation: that counts as evidence against them."""
+    reported: str = event.reported_id  # type: ignore[attr-defined]
+    reporter: str = event.reporter_id  # type: ignore[attr-defined]
+    now = max(state.messages, 1)
+    target = _participant(state, reported, now, active=False)
+    reason = {"signal": REPORT_FAMILY, "score": 1.0, "event_id": event.event_id, "value": event.reason}  # type: ignore[attr-defined]
+    _record(target, REPORT_FAMILY, 1.0, now, None, reason)
+    _participant(state, reporter, now, active=False)
+    return _assess(state, event, reported, reporter, ages, None, alert_risk, (REPORT_FAMILY,))
+
+
+def _participant(state: ConversationState, user_id: str, now: int, active: bool = True) -> dict:
+    participants = state.participants
+    p = participants.get(user_id)
+    if p is None:
+        if len(participants) >= MAX_PARTICIPANTS:
+            # Drop the least recently active participant that is not the offender guess.
+            victim = min(
+                (uid for uid in participants if uid != state.offender_id), key=lambda uid: participants[uid]["last"]
+            )
+            del participants[victim]
+        p = participants[user_id] = {"n": 0, "last": now, "risk": 0.0, "f": {}}
+    elif active:
+        p["last"] = now
+    return p
+
+
+def _record(p: dict, family: str, score: float, now: int, signal: Signal | None, reason: dict | None = None) -> None:
+    entry = p["f"].get(family)
+    if entry is None:
+        p["f"][family] = [score, now, 1, signal.event_id if signal else reason["event_id"], reason or signal.as_reason()]  # type: ignore[union-attr]
+        return
+    current = decayed(entry[0], entry[1], now)
+    entry[2] += 1
+    if score >= current:
+        entry[0] = score
+        entry[1] = now
+        if score > current:
+            entry[4] = reason or signal.as_reason()  # type: ignore[union-attr]
+    else:
+        entry[0] = current
+        entry[1] = now
+
+
+def _fuse_candidate(
+    state: ConversationState,
+    uid: str,
+    counterpart: str | None,
+    ages: Mapping[str, AgePicture],
+    model_scores: Mapping[str, object] | None,
+) -> tuple[Fusion, AgePicture, AgePicture, float | None]:
+    p = state.participants[uid]
+    now = state.messages
+    scores = {fam: (decayed(e[0], e[1], now), e[2]) for fam, e in p["f"].items()}
+    if state.group:
+        counterpart = _likeliest_minor(state, uid, ages)
+    me = ages.get(uid, _BLANK)
+    other = ages.get(counterpart, _BLANK) if counterpart is not None else _BLANK
+    model_p = _model_p(model_scores, uid)
+    fusion = fuse(
+        scores,
+        me.p_adult,
+        other.p_minor,
+        deception=me.suspected_age_deception,
+        group=state.group,
+        model_p=model_p,
+    )
+    if REPORT_FAMILY in scores:
+        # A report is a human's judgement: it lifts the reported user's risk to at least the
+        # review level, whatever the text said.
+        fusion = Fusion(max(fusion.risk, 0.75), fusion.stage, fusion.label, fusion.contributions)
+    return fusion, me, other, model_p
+
+
+def _likeliest_minor(state: ConversationState, uid: str, ages: Mapping[str, AgePicture]) -> str | None:
+    best, best_p = None, 0.5
+    for other in state.participants:
+        if other == uid:
+            continue
+        pic = ages.get(other)
+        if pic is not None and pic.p_minor > best_p:
+            best, best_p = other, pic.p_minor
+    return best
+
+
+def _model_p(model_scores: Mapping[str, object] | None, uid: str) -> float | None:
+    if not model_scores:
+        return None
+    authors = model_scores.get("authors")
+    if isinstance(authors, Mapping) and uid in authors:
+        return float(authors[uid])  # type: ignore[arg-type]
+    conversation = model_scores.get("conversation")
+    return None if conversation is None else float(conversation)  # type: ignore[arg-type]
+
+
+def _assess(
+    state: ConversationState,
+    event: object,
+    sender: str,
+    recipient: str | None,
+    ages: Mapping[str, AgePicture],
+    model_scores: Mapping[str, object] | None,
+    alert_risk: float,
+    event_signals: tuple[str, ...],
+) -> tuple[ConversationState, Assessment]:
+    # Candidates whose fused risk may have changed: the sender (new signals) and, one-to-one,
+    # the recipient (the sender may just have revealed being a minor, which changes asymmetry).
+    candidates = [(sender, recipient)]
+    if recipient is not None and not state.group and recipient in state.participants:
+        candidates.append((recipient, sender))
+    fused: dict[str, tuple[Fusion, AgePicture, AgePicture, float | None, str | None]] = {}
+    for uid, counterpart in candidates:
+        fusion, me, other, model_p = _fuse_candidate(state, uid, counterpart, ages, model_scores)
+        state.participants[uid]["risk"] = fusion.risk
+        fused[uid] = (fusion, me, other, model_p, counterpart)
+
+    participants = state.participants
+    if state.group:
+        # In a room each sender is judged on their own words; others' risks are not this message's.
+        offender: str | None = sender
+    else:
+        offender = max(participants, key=lambda uid: participants[uid]["risk"])
+    risk = participants[offender]["risk"]
+    state.risk = max(p["risk"] for p in participants.values())
+    if risk < OFFENDER_FLOOR:
+        offender = None
+
+    first_alert = False
+    reasons: tuple[dict[str, object], ...] = ()
+    stage, label, minor_id, adult_id = 0, "benign", None, None
+    if offender is not None:
+        if offender not in fused:
+            counterpart = recipient if offender == sender else sender
+            fusion, me, other, model_p = _fuse_candidate(state, offender, counterpart, ages, model_scores)
+            fused[offender] = (fusion, me, other, model_p, counterpart)
+        fusion, me, other, model_p, counterpart = fused[offender]
+        stage = fusion.stage
+        label = fusion.label if risk >= alert_risk else "benign"
+        if other.likely_minor and counterpart is not None:
+            minor_id = counterpart
+        if me.likely_adult:
+            adult_id = offender
+        reasons = _reasons(state.participants[offender], fusion, me, other, counterpart, model_p, offender)
+        if risk >= alert_risk and state.first_alert_event_id is None:
+            state.first_alert_event_id = event.event_id  # type: ignore[attr-defined]
+            first_alert = True
+        if risk >= state.peak_risk:
+            state.peak_risk = risk
+            state.stage = max(state.stage, stage)
+            state.offender_id = offender
+            state.reasons = list(reasons)
+            if risk >= alert_risk:
+                state.label_guess = label
+    sender_pic = ages.get(getattr(event, "sender_id", sender), _BLANK)
+    assessment = Assessment(
+        conversation_id=state.conversation_id,
+        event_id=event.event_id,  # type: ignore[attr-defined]
+        event_type=getattr(event, "type", "message"),
+        risk=risk,
+        stage=STAGES[stage],
+        label_guess=label,
+        offender_id=offender,
+        minor_id=minor_id,
+        adult_id=adult_id,
+        sender_id=getattr(event, "sender_id", None),
+        reasons=reasons,
+        first_alert=first_alert,
+        sender_is_offender=offender is not None and offender == getattr(event, "sender_id", None),
+        sender_likely_minor=sender_pic.likely_minor,
+        event_signals=event_signals,
+    )
+    return state, assessment
+
+
+def _reasons(
+    p: dict,
+    fusion: Fusion,
+    me: AgePicture,
+    other: AgePicture,
+    counterpart: str | None,
+    model_p: float | None,
+    offender: str,
+) -> tuple[dict[str, object], ...]:
+    """The evidence: the offender's strongest tactics, then the age facts and the model."""
+    out: list[dict[str, object]] = []
+    for family, _ in fusion.contributions:
+        entry = p["f"].get(family)
+        if entry is not None:
+            out.append(entry[4])
+    if REPORT_FAMILY in p["f"] and REPORT_FAMILY not in WEIGHTS:
+        out.insert(0, p["f"][REPORT_FAMILY][4])
+    out = out[: MAX_REASONS - 3]
+    if me.suspected_age_deception:
+        out.append({"signal": "suspected_age_deception", "score": round(me.p_adult, 3), "user": me.as_reason()})
+    asym = me.p_adult * other.p_minor
+    if asym >= 0.5 and counterpart is not None:
+        out.append(
+            {
+                "signal": "adult_minor_asymmetry",
+                "score": round(asym, 3),
+                "offender": me.as_reason(),
+                "minor": other.as_reason(),
+            }
+        )
+    if model_p is not None and model_p >= 0.5:
+        out.append({"signal": "model", "score": round(model_p, 4), "user_id": offender})
+    return tuple(out[:MAX_REASONS])

@@ -1,0 +1,195 @@
+"""Conversation state and risk fusion, with signals given explicitly (no language pack needed).
+
+These pin the behaviour the detectors rely on: combinations from an adult toward a minor alert,
+single innocent cues do not, a minor's own words are not evidence against them, and group rooms
+do not add up different people's cues.
+"""
+
+import json
+
+from trygg.age.picture import AgeBook
+from trygg.conversation.state import ConversationState, step
+from trygg.events import MessageEvent
+from trygg.signals.base import Signal
+
+A, B = "adult", "kid"
+
+
+def msg(n, sender, recipient=B, cid="c1"):
+    return MessageEvent(
+        type="message", event_id=f"{cid}-{n}", conversation_id=cid, sender_id=sender, recipient_id=recipient, text="x"
+    )
+
+
+def sig(name, event_id, score=0.8):
+    return Signal(name, score, event_id, span=(0, 1), language="en")
+
+
+def ages(adult_age=30, kid_age=13):
+    book = AgeBook()
+    if adult_age is not None:
+        book.picture(A).declare(adult_age)
+    if kid_age is not None:
+        book.picture(B).declare(kid_age)
+    return book
+
+
+def run(script, book, cid="c1", model_scores=None):
+    """script: list of (sender, [signal names]); returns the state and every assessment."""
+    state = ConversationState(cid)
+    out = []
+    for n, (sender, names) in enumerate(script, start=1):
+        recipient = B if sender == A else A
+        event = msg(n, sender, recipient, cid)
+        signals = [sig(name, event.event_id) for name in names]
+        state, assessment = step(state, event, signals, book, model_scores)
+        out.append(assessment)
+    return state, out
+
+
+GROOMING = [
+    (A, ["compliments_trust"]),
+    (B, []),
+    (A, ["age_inquiry"]),
+    (B, []),
+    (A, ["secrecy"]),
+    (B, []),
+    (A, ["platform_migration"]),
+    (B, []),
+    (A, ["image_request"]),
+]
+
+
+def test_adult_to_minor_combination_alerts_and_names_the_offender():
+    state, out = run(GROOMING, ages())
+    final = out[-1]
+    assert final.risk >= 0.9
+    assert final.offender_id == A and final.minor_id == B and final.adult_id == A
+    assert final.stage == "sexualisation"
+    assert state.flagged
+    assert sum(a.first_alert for a in out) == 1
+    names = [r["signal"] for r in final.reasons]
+    assert {"image_request", "secrecy", "platform_migration"} <= set(names)
+    assert "adult_minor_asymmetry" in names
+
+
+def test_each_cue_alone_stays_below_alert():
+    for name in ("meeting_request", "secrecy", "personal_info_request", "gift_or_money_offer", "platform_migration"):
+        state, out = run([(A, [name]), (B, [])], ages())
+        assert out[-1].risk < 0.35, name
+        assert not state.flagged
+
+
+def test_combination_is_riskier_than_any_single_cue():
+    _, single = run([(A, ["secrecy"])], ages())
+    _, combined = run(GROOMING, ages())
+    assert combined[-1].risk > single[-1].risk + 0.5
+
+
+def test_same_signals_between_two_minors_do_not_alert():
+    state, out = run(GROOMING[:-1], ages(adult_age=14, kid_age=13))
+    assert max(a.risk for a in out) < 0.6
+    assert not state.flagged
+
+
+def test_same_signals_between_two_adults_do_not_alert():
+    state, out = run(GROOMING[:-1], ages(adult_age=30, kid_age=29))
+    assert not state.flagged
+
+
+def test_minor_signals_are_not_evidence_against_the_minor():
+    script = [(B, ["sexual_talk", "image_request"]), (A, []), (B, ["secrecy", "platform_migration"])]
+    state, out = run(script, ages())
+    assert max(a.risk for a in out) < 0.35
+    assert out[-1].offender_id in (None, A)
+
+
+def test_risk_rises_when_the_child_reveals_their_age():
+    book = ages(adult_age=30, kid_age=None)
+    state = ConversationState("c1")
+    script = [(A, ["compliments_trust"]), (A, ["secrecy"]), (A, ["platform_migration"])]
+    for n, (sender, names) in enumerate(script, 1):
+        event = msg(n, sender)
+        state, before = step(state, event, [sig(x, event.event_id) for x in names], book)
+    book.picture(B).observe([Signal("age_disclosure", 0.9, "c1-9", value=12)])
+    state, after = step(state, msg(9, B, A), [], book)
+    assert after.risk > before.risk
+    assert after.offender_id == A and after.minor_id == B
+
+
+def test_sextortion_and_solicitation_are_told_apart():
+    _, out = run([(A, ["image_request"]), (A, ["threat"])], ages())
+    assert out[-1].label_guess == "sextortion"
+    _, out = run([(A, ["gift_or_money_offer"]), (A, ["image_request"])], ages())
+    assert out[-1].label_guess == "solicitation"
+    _, out = run(GROOMING, ages())
+    assert out[-1].label_guess == "grooming"
+
+
+def test_group_room_does_not_mix_different_senders_cues():
+    book = AgeBook()
+    state = ConversationState("room")
+    cues = ["compliments_trust", "secrecy", "platform_migration", "image_request", "meeting_request"]
+    for n, name in enumerate(cues * 4):
+        event = MessageEvent(
+            type="message", event_id=f"r{n}", conversation_id="room", sender_id=f"u{n}", text="x"
+        )
+        state, assessment = step(state, event, [sig(name, event.event_id)], book)
+        assert assessment.offender_id in (None, f"u{n}")
+    assert not state.flagged
+    assert len(state.participants) <= 32
+
+
+def test_group_participants_are_bounded():
+    state = ConversationState("room")
+    for n in range(500):
+        event = MessageEvent(type="message", event_id=f"r{n}", conversation_id="room", sender_id=f"u{n}", text="x")
+        state, _ = step(state, event, [], AgeBook())
+    assert len(state.participants) == 32
+    assert state.messages == 500
+
+
+def test_model_score_adds_evidence_and_names_itself():
+    script = [(A, ["compliments_trust"]), (A, ["secrecy"])]
+    _, plain = run(script, ages())
+    _, high = run(script, ages(), model_scores={"conversation": 0.95, "authors": {A: 0.95}})
+    _, low = run(script, ages(), model_scores={"conversation": 0.05, "authors": {A: 0.05}})
+    assert low[-1].risk < plain[-1].risk < high[-1].risk
+    assert {"signal": "model", "score": 0.95, "user_id": A} in high[-1].reasons
+
+
+def test_model_alone_never_reaches_an_alert():
+    state, out = run([(A, []), (B, []), (A, [])], ages(), model_scores={"conversation": 1.0, "authors": {A: 1.0}})
+    assert max(a.risk for a in out) < 0.6
+    assert not state.flagged
+
+
+def test_state_round_trips_through_json_and_resumes_identically():
+    book = ages()
+    state_a, out_a = run(GROOMING, book)
+    # Replay half, snapshot through JSON, resume.
+    state = ConversationState("c1")
+    for n, (sender, names) in enumerate(GROOMING[:4], 1):
+        e = msg(n, sender, B if sender == A else A)
+        state, _ = step(state, e, [sig(x, e.event_id) for x in names], book)
+    state = ConversationState.from_dict(json.loads(json.dumps(state.to_dict())))
+    for n, (sender, names) in enumerate(GROOMING[4:], 5):
+        e = msg(n, sender, B if sender == A else A)
+        state, last = step(state, e, [sig(x, e.event_id) for x in names], book)
+    assert last.risk == out_a[-1].risk
+    assert state.to_dict() == state_a.to_dict()
+
+
+def test_reasons_are_bounded():
+    names = ["compliments_trust", "age_inquiry", "personal_info_request", "secrecy", "isolation",
+             "platform_migration", "meeting_request", "gift_or_money_offer", "image_request",
+             "sexual_talk", "threat", "payment_details"]
+    _, out = run([(A, names)], ages())
+    assert len(out[-1].reasons) <= 10
+
+
+def test_from_dict_rejects_garbage():
+    import pytest
+
+    with pytest.raises(ValueError, match="conversation state"):
+        ConversationState.from_dict({"participants": {"u": {"n": "x"}}})
