@@ -14,7 +14,7 @@ from itertools import islice
 
 from trygg.decision import Decision
 from trygg.engine import Engine
-from trygg.events import AccountEvent, Event, EventError, ParsedLine
+from trygg.events import Event, EventError, ParsedLine
 from trygg.store.repository import Store
 
 BATCH_SIZE = 2000
@@ -80,11 +80,11 @@ def scan(
             if cid:
                 seen_conversations.setdefault(cid, None)
             event_id = getattr(event, "event_id", None)
+            duplicates_before = engine.duplicates
             decision = engine.process(event)
-            if decision is None and event_id is not None and not isinstance(event, AccountEvent):
-                if engine.is_duplicate(event_id):
-                    report.duplicates += 1
-                    continue
+            if engine.duplicates > duplicates_before:
+                report.duplicates += 1
+                continue
             report.processed += 1
             if event_id is not None:
                 written_events.append(event)
