@@ -311,6 +311,60 @@ def bench(
         )
 
 
+apikey_app = typer.Typer(help="API keys for the HTTP API (scopes: events:write, conversations:read, banks:write, banks:submit).", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Argument(help="Who the key is for (shown in the audit log).")],
+    scope: Annotated[list[str], typer.Option("--scope", help="A scope to grant; repeat for several.")],
+    db: Annotated[Optional[str], typer.Option(help="Database URL.")] = None,
+) -> None:
+    """Create a key and print it once; only a salted hash is stored."""
+    from trygg.api.keys import create_key
+    from trygg.store.repository import Store
+
+    try:
+        key = create_key(Store(db).engine, name, scope)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(key)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key id (the part after 'trygg_').")],
+    db: Annotated[Optional[str], typer.Option(help="Database URL.")] = None,
+) -> None:
+    """Revoke a key at once."""
+    from trygg.api.keys import revoke_key
+    from trygg.store.repository import Store
+
+    if not revoke_key(Store(db).engine, key_id):
+        raise _fail(f"no active key {key_id!r}", code=1)
+    typer.echo(f"revoked {key_id}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    db: Annotated[Optional[str], typer.Option(help="Database URL.")] = None,
+    policy: Annotated[Optional[Path], typer.Option(help="Policy TOML file.")] = None,
+) -> None:
+    """Serve the HTTP API (needs the `api` extra)."""
+    try:
+        import uvicorn
+
+        from trygg.api.app import create_app
+    except ImportError as exc:
+        raise _fail(f"the HTTP API needs the 'api' extra: {exc}") from None
+    from trygg.store.repository import Store
+
+    uvicorn.run(create_app(Store(db), _build_engine(policy)), host=host, port=port, log_level="info")
+
+
 def _register_optional_commands() -> None:
     """Media and model commands live with their modules; they join when their extras import."""
     try:

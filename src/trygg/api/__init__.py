@@ -1,1 +1,1 @@
-"""trygg.api"""
+"""HTTP API (FastAPI): events in, decisions out; API keys with scopes; an audit log of calls."""

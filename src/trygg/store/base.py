@@ -42,6 +42,8 @@ def make_engine(url: str | None = None) -> Engine:
 
 def create_schema(engine: Engine) -> None:
     """Create every table registered on :class:`Base` (importing the table modules first)."""
+    import trygg.api.audit  # noqa: F401  (API audit log)
+    import trygg.api.keys  # noqa: F401  (API keys)
     import trygg.store.tables  # noqa: F401  (registers core tables)
 
     try:

@@ -1,0 +1,31 @@
+"""Audit log of API calls: who called what, with which outcome. No request bodies are kept."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from trygg.store.base import Base
+
+
+class ApiAuditRow(Base):
+    __tablename__ = "api_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(512))
+    status: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(String(256), nullable=True)
+
+
+def record(engine, key_id: str | None, method: str, path: str, status: int, detail: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    with engine.begin() as connection:
+        connection.execute(
+            ApiAuditRow.__table__.insert().values(
+                at=datetime.now(timezone.utc), key_id=key_id, method=method, path=path[:512], status=status, detail=(detail or "")[:256] or None
+            )
+        )
