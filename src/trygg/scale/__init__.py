@@ -1,1 +1,0 @@
-"""trygg.scale"""
