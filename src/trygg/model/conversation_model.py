@@ -1,0 +1,205 @@
+"""The shipped conversation / author model at inference: numpy and dicts, no scikit-learn.
+
+PAN 2012 style, two stages, both scored incrementally so the engine pays O(message):
+
+1. **conversation**: is this conversation, seen from this author's side, an adult working on a
+   minor? The conversation score is the maximum over its authors.
+2. **author**: given a suspicious conversation, is *this* author the offender (and not the
+   child, or the decoy posing as one)? An author's reported score is
+   ``p(conversation) * p(offender | suspicious)``.
+
+The state kept per conversation is a few tallies per author (see :mod:`trygg.model.features`),
+never the text, so it stays small and JSON-serialisable.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from trygg.model.features import FEATURE_NAMES, add_message, author_features, new_author, text_terms
+
+#: Bumped whenever features or the artefact layout change; artefacts carry it and are checked.
+FORMAT_VERSION = 1
+#: Authors tracked per conversation; in big group rooms the least recently active are dropped.
+MAX_AUTHORS = 64
+#: Up to this many authors every author is re-scored per message; beyond, only the sender.
+RESCORE_ALL_UP_TO = 8
+TEXT_KINDS: tuple[str, ...] = ("words", "bigrams", "chars")
+
+
+class ArtefactError(ValueError):
+    """The model files are missing a part, or were made for another feature layout."""
+
+
+@dataclass(frozen=True)
+class LinearStage:
+    """A standardised logistic model followed by Platt scaling: ``p = σ(a·(w·(x-μ)/σ + b) + c)``."""
+
+    coef: np.ndarray
+    intercept: float
+    mean: np.ndarray
+    scale: np.ndarray
+    platt_a: float
+    platt_b: float
+
+    def decision(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.mean) / self.scale) @ self.coef + self.intercept
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        z = self.platt_a * self.decision(x) + self.platt_b
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+class ConversationModel:
+    """Text logit per message + two linear stages over author features."""
+
+    def __init__(
+        self,
+        text_weights: Mapping[str, Mapping[str, float]],
+        text_intercept: float,
+        conversation: LinearStage,
+        author: LinearStage,
+        metadata: Mapping[str, object] | None = None,
+    ) -> None:
+        self.text_weights = {kind: dict(text_weights.get(kind, {})) for kind in TEXT_KINDS}
+        self.text_intercept = float(text_intercept)
+        self.conversation = conversation
+        self.author = author
+        self.metadata = dict(metadata or {})
+
+    # -- per message -------------------------------------------------------------------------
+    def text_logit(self, normalized_text: str) -> float:
+        """Logit of "this line reads like an offender's line" (English-trained)."""
+        words, bigrams, chars = text_terms(normalized_text)
+        total = self.text_intercept
+        for kind, terms in zip(TEXT_KINDS, (words, bigrams, chars)):
+            weights = self.text_weights[kind]
+            get = weights.get
+            for term in set(terms):
+                total += get(term, 0.0)
+        return total
+
+    # -- incremental conversation interface ---------------------------------------------------
+    @staticmethod
+    def new_state() -> dict[str, object]:
+        return {"authors": {}, "scores": {}, "lang": {}}
+
+    def update(
+        self,
+        state: dict[str, object],
+        sender_id: str,
+        normalized_text: str,
+        signals: Iterable[object],
+        sender_age_hint: float | None = None,
+        language: str | None = None,
+    ) -> dict[str, object]:
+        """Fold one message into ``state`` (in place) and return the current scores.
+
+        ``sender_age_hint`` is the engine's best age for the sender (e.g. the declared age);
+        ``language`` the conversation's language when known. Without it the language is read
+        from the signals' language tags; the text part is used only for English, the one
+        language it was trained on.
+        """
+        signals = list(signals)
+        authors: dict[str, dict[str, object]] = state["authors"]  # type: ignore[assignment]
+        scores: dict[str, list[float]] = state["scores"]  # type: ignore[assignment]
+        langs: dict[str, int] = state["lang"]  # type: ignore[assignment]
+        for signal in signals:
+            tag = getattr(signal, "language", None)
+            if tag:
+                langs[tag] = langs.get(tag, 0) + 1
+        if language:
+            state["language"] = language
+        text_active = self._text_active(state)
+
+        author = authors.pop(sender_id, None) or new_author()
+        authors[sender_id] = author  # re-inserted last: dict order = recency
+        add_message(author, signals, sender_age_hint, self.text_logit(normalized_text))
+        while len(authors) > MAX_AUTHORS:
+            evicted = next(iter(authors))
+            del authors[evicted]
+            scores.pop(evicted, None)
+
+        targets = list(authors) if len(authors) <= RESCORE_ALL_UP_TO else [sender_id]
+        rows = np.vstack([author_features(authors, uid, text_active) for uid in targets])
+        p_conv = self.conversation.proba(rows)
+        p_auth = self.author.proba(rows)
+        for uid, pc, pa in zip(targets, p_conv, p_auth):
+            scores[uid] = [float(pc), float(pa)]
+        conversation = max(s[0] for s in scores.values())
+        return {
+            "conversation": conversation,
+            "authors": {uid: conversation * s[1] for uid, s in scores.items()},
+        }
+
+    @staticmethod
+    def _text_active(state: Mapping[str, object]) -> bool:
+        language = state.get("language")
+        if not language:
+            langs: dict[str, int] = state["lang"]  # type: ignore[assignment]
+            language = max(langs, key=lambda k: langs[k]) if langs else None
+        return language == "en"
+
+    # -- artefacts -----------------------------------------------------------------------------
+    def save(self, folder: Path | str) -> None:
+        """Write ``model.npz`` (arrays only) and ``model.json`` (vocabulary and metadata)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, np.ndarray] = {}
+        vocab: dict[str, list[str]] = {}
+        for kind in TEXT_KINDS:
+            terms = sorted(self.text_weights[kind])
+            vocab[kind] = terms
+            arrays[f"text_{kind}"] = np.asarray([self.text_weights[kind][t] for t in terms], dtype=np.float32)
+        for name, stage in (("conversation", self.conversation), ("author", self.author)):
+            arrays[f"{name}_coef"] = stage.coef.astype(np.float64)
+            arrays[f"{name}_mean"] = stage.mean.astype(np.float64)
+            arrays[f"{name}_scale"] = stage.scale.astype(np.float64)
+            arrays[f"{name}_scalars"] = np.asarray([stage.intercept, stage.platt_a, stage.platt_b], dtype=np.float64)
+        arrays["text_intercept"] = np.asarray([self.text_intercept], dtype=np.float64)
+        np.savez_compressed(folder / "model.npz", **arrays)
+        meta = dict(self.metadata)
+        meta.update({"format_version": FORMAT_VERSION, "feature_names": list(FEATURE_NAMES), "vocabulary": vocab})
+        (folder / "model.json").write_text(json.dumps(meta, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path | str) -> "ConversationModel":
+        """Load artefacts written by :meth:`save`; never unpickles anything."""
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+            with np.load(folder / "model.npz", allow_pickle=False) as npz:
+                arrays = {key: npz[key] for key in npz.files}
+        except FileNotFoundError as exc:
+            raise ArtefactError(f"model artefact missing: {exc.filename}") from None
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ArtefactError(
+                f"model format {meta.get('format_version')!r} in {folder}; this trygg reads {FORMAT_VERSION}"
+            )
+        if meta.get("feature_names") != list(FEATURE_NAMES):
+            raise ArtefactError(f"model in {folder} was trained on other features; retrain with `trygg train`")
+        try:
+            text = {}
+            for kind in TEXT_KINDS:
+                terms, weights = meta["vocabulary"][kind], arrays[f"text_{kind}"]
+                if len(terms) != len(weights):
+                    raise ArtefactError(f"{kind}: {len(terms)} terms but {len(weights)} weights")
+                text[kind] = dict(zip(terms, weights.tolist()))
+            stages = {}
+            for name in ("conversation", "author"):
+                intercept, a, b = arrays[f"{name}_scalars"].tolist()
+                stages[name] = LinearStage(
+                    arrays[f"{name}_coef"], intercept, arrays[f"{name}_mean"], arrays[f"{name}_scale"], a, b
+                )
+                if stages[name].coef.shape != (len(FEATURE_NAMES),):
+                    raise ArtefactError(f"{name}_coef has shape {stages[name].coef.shape}")
+            intercept = float(arrays["text_intercept"][0])
+        except KeyError as exc:
+            raise ArtefactError(f"model artefact in {folder} lacks {exc}") from None
+        meta.pop("vocabulary")
+        return cls(text, intercept, stages["conversation"], stages["author"], meta)

@@ -1,0 +1,237 @@
+"""Features of the learned model, computed the same way at training and at inference.
+
+Two levels, because chat style is not grooming:
+
+* **Text terms** of one normalised message (word uni/bi-grams and character 3–5-grams inside
+  word boundaries). A message-level linear model turns them into one logit: "does this line read
+  like an offender's line". It is trained on English only, so it is switched off for other
+  languages rather than trusted where it has never seen data.
+* **Author features** over the conversation so far: signal-family counts for this author and
+  for the other side, the age picture (stated / declared ages, an adult talking to a minor), the
+  tactic stages, and summaries of the text logits. These are what carry across languages; the
+  interactions with "the other side is a minor" are spelled out because a linear model cannot
+  form products by itself, and a tactic aimed at a minor is what separates grooming from adult
+  flirting.
+
+Everything here is plain Python and numpy so inference needs no scikit-learn.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from trygg.signals.base import SIGNAL_FAMILIES
+
+_WORD = re.compile(r"\w+")
+
+#: Character n-gram lengths (inside word boundaries, like scikit-learn's ``char_wb``).
+CHAR_NGRAMS: tuple[int, ...] = (3, 4, 5)
+#: Stated ages at or below this are a minor; at or above ``ADULT_AGE`` an adult.
+MINOR_MAX_AGE = 17
+ADULT_AGE = 18
+#: Text logits are clipped so that one odd message cannot dominate an author's summary.
+TEXT_CLIP = 8.0
+
+#: Families grouped into grooming stages (trust → isolation → sexualisation → meeting / threat).
+STAGES: dict[str, tuple[str, ...]] = {
+    "trust": ("compliments_trust", "personal_info_request", "age_inquiry"),
+    "isolation": ("secrecy", "isolation", "platform_migration"),
+    "sexualisation": ("sexual_talk", "image_request"),
+    "escalation": ("meeting_request", "threat", "gift_or_money_offer", "payment_details"),
+}
+#: Families that are tactics when aimed at a minor (not the minor's own disclosure).
+TACTICS: tuple[str, ...] = tuple(f for f in SIGNAL_FAMILIES if f not in ("age_disclosure",))
+_FAMILY_INDEX = {name: i for i, name in enumerate(SIGNAL_FAMILIES)}
+
+
+def text_terms(text: str) -> tuple[list[str], list[str], list[str]]:
+    """Words, word bigrams and character n-grams of one normalised message.
+
+    The same function builds the training matrix and scores at inference, so the two cannot drift.
+    """
+    words = _WORD.findall(text)
+    bigrams = [f"{a} {b}" for a, b in zip(words, words[1:])]
+    chars: list[str] = []
+    for token in text.split():
+        padded = f" {token} "
+        size = len(padded)
+        for n in CHAR_NGRAMS:
+            if size < n:
+                break
+            chars.extend(padded[i : i + n] for i in range(size - n + 1))
+    return words, bigrams, chars
+
+
+def _stated_ages(signals: Iterable[object]) -> list[float]:
+    ages: list[float] = []
+    for signal in signals:
+        if getattr(signal, "name", None) == "age_disclosure":
+            value = getattr(signal, "value", None)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and 5 <= value <= 99:
+                ages.append(float(value))
+    return ages
+
+
+def new_author() -> dict[str, object]:
+    """Running tallies for one author: small, JSON-serialisable, updated in O(message)."""
+    return {
+        "n": 0,
+        "fam": [0] * len(SIGNAL_FAMILIES),
+        "age_lo": None,
+        "age_hi": None,
+        "hint": None,
+        "tsum": 0.0,
+        "tmax": -TEXT_CLIP,
+        "thigh": 0,
+        "tn": 0,
+    }
+
+
+def add_message(
+    author: dict[str, object],
+    signals: Iterable[object],
+    sender_age_hint: float | None,
+    text_logit: float | None,
+) -> None:
+    """Fold one message of this author into its tallies (in place)."""
+    author["n"] = int(author["n"]) + 1  # type: ignore[arg-type]
+    fam: list[int] = author["fam"]  # type: ignore[assignment]
+    signals = list(signals)
+    for signal in signals:
+        index = _FAMILY_INDEX.get(getattr(signal, "name", ""))
+        if index is not None:
+            fam[index] += 1
+    for age in _stated_ages(signals):
+        lo, hi = author["age_lo"], author["age_hi"]
+        author["age_lo"] = age if lo is None else min(float(lo), age)  # type: ignore[arg-type]
+        author["age_hi"] = age if hi is None else max(float(hi), age)  # type: ignore[arg-type]
+    if sender_age_hint is not None:
+        author["hint"] = float(sender_age_hint)
+    if text_logit is not None:
+        logit = max(-TEXT_CLIP, min(TEXT_CLIP, float(text_logit)))
+        author["tsum"] = float(author["tsum"]) + logit  # type: ignore[arg-type]
+        author["tmax"] = max(float(author["tmax"]), logit)  # type: ignore[arg-type]
+        author["thigh"] = int(author["thigh"]) + (1 if logit > 0.0 else 0)  # type: ignore[arg-type]
+        author["tn"] = int(author["tn"]) + 1  # type: ignore[arg-type]
+
+
+def _ages(author: Mapping[str, object]) -> tuple[bool, bool, float | None, float | None]:
+    """(minor indicated, adult indicated, lowest age, highest age) from stated ages and the hint."""
+    values = [float(v) for v in (author["age_lo"], author["age_hi"], author["hint"]) if v is not None]  # type: ignore[arg-type]
+    if not values:
+        return False, False, None, None
+    lo, hi = min(values), max(values)
+    return lo <= MINOR_MAX_AGE, hi >= ADULT_AGE, lo, hi
+
+
+def _log(x: float) -> float:
+    return math.log1p(max(0.0, x))
+
+
+def _stage_counts(fam: list[int]) -> list[float]:
+    return [_log(sum(fam[_FAMILY_INDEX[f]] for f in families)) for families in STAGES.values()]
+
+
+FEATURE_NAMES: tuple[str, ...] = (
+    ("log_messages", "message_share")
+    + tuple(f"self_{f}" for f in SIGNAL_FAMILIES)
+    + tuple(f"other_{f}" for f in SIGNAL_FAMILIES)
+    + tuple(f"self_stage_{s}" for s in STAGES)
+    + tuple(f"other_stage_{s}" for s in STAGES)
+    + (
+        "self_breadth",
+        "self_minor",
+        "self_adult",
+        "other_minor",
+        "other_adult",
+        "adult_with_minor",
+        "age_gap",
+        "self_age_contradiction",
+        "tactics_at_minor",
+        "sexualisation_at_minor",
+        "isolation_at_minor",
+        "escalation_at_minor",
+        "tactics_at_unknown_age",
+        "text_active",
+        "self_text_mean",
+        "self_text_max",
+        "self_text_high_share",
+        "other_text_mean",
+    )
+)
+
+
+def author_features(
+    authors: Mapping[str, Mapping[str, object]], author_id: str, text_active: bool
+) -> np.ndarray:
+    """The feature vector of one author against everyone else in the conversation so far."""
+    me = authors[author_id]
+    others = [a for uid, a in authors.items() if uid != author_id]
+    n_me = int(me["n"])  # type: ignore[arg-type]
+    n_all = n_me + sum(int(a["n"]) for a in others)  # type: ignore[arg-type]
+    fam_me: list[int] = list(me["fam"])  # type: ignore[arg-type]
+    fam_other = [sum(int(a["fam"][i]) for a in others) for i in range(len(SIGNAL_FAMILIES))]  # type: ignore[index]
+
+    self_minor, self_adult, self_lo, self_hi = _ages(me)
+    other_minor = other_adult = False
+    other_lo: float | None = None
+    for other in others:
+        minor, adult, lo, _hi = _ages(other)
+        other_minor |= minor
+        other_adult |= adult
+        if minor and lo is not None:
+            other_lo = lo if other_lo is None else min(other_lo, lo)
+    adult_with_minor = self_adult and not self_minor and other_minor
+    gap = 0.0
+    if self_hi is not None and other_lo is not None and other_minor:
+        gap = max(0.0, self_hi - other_lo) / 10.0
+    contradiction = self_minor and self_adult
+
+    tactics = _log(sum(fam_me[_FAMILY_INDEX[f]] for f in TACTICS))
+    stage_me = _stage_counts(fam_me)
+    age_unknown = not other_minor and not other_adult
+
+    if text_active and int(me["tn"]) > 0:  # type: ignore[arg-type]
+        tn = int(me["tn"])  # type: ignore[arg-type]
+        text_mean = float(me["tsum"]) / tn  # type: ignore[arg-type]
+        text_max = float(me["tmax"])  # type: ignore[arg-type]
+        text_high = int(me["thigh"]) / tn  # type: ignore[arg-type]
+    else:
+        text_mean = text_max = text_high = 0.0
+    other_tn = sum(int(a["tn"]) for a in others)  # type: ignore[arg-type]
+    other_text = (
+        sum(float(a["tsum"]) for a in others) / other_tn if text_active and other_tn else 0.0  # type: ignore[arg-type]
+    )
+    minor = 1.0 if other_minor else 0.0
+    row = (
+        [_log(n_me), n_me / n_all if n_all else 0.0]
+        + [_log(c) for c in fam_me]
+        + [_log(c) for c in fam_other]
+        + stage_me
+        + _stage_counts(fam_other)
+        + [
+            sum(1 for c in fam_me if c) / len(SIGNAL_FAMILIES),
+            float(self_minor),
+            float(self_adult),
+            minor,
+            float(other_adult),
+            float(adult_with_minor),
+            min(gap, 5.0),
+            float(contradiction),
+            tactics * minor,
+            stage_me[2] * minor,
+            stage_me[1] * minor,
+            stage_me[3] * minor,
+            tactics * (1.0 if age_unknown else 0.0),
+            1.0 if text_active else 0.0,
+            text_mean / TEXT_CLIP,
+            text_max / TEXT_CLIP,
+            text_high,
+            other_text / TEXT_CLIP,
+        ]
+    )
+    return np.asarray(row, dtype=np.float64)
