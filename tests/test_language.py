@@ -1,0 +1,164 @@
+"""Tests for trygg.text.language: per-text detection and the per-conversation tracker."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from trygg.text.language import LanguageTracker, detect_language, guess_language
+
+TATOEBA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "benign" / "tatoeba-swe-eng" / "swe-eng" / "swe.txt"
+
+SWEDISH_CHAT = [
+    "hej! va gör du ikväll?",
+    "asså typ ngn gång",
+    "hur gammal e du",
+    "tjena läget?",
+    "vill du ses ngn gång typ",
+    "jag e 13 asså",
+]
+ENGLISH_CHAT = [
+    "what are you doing",
+    "how old are you",
+    "hey whats up",
+    "do you have snapchat?",
+    "u look really pretty in ur pics",
+]
+OTHER = [
+    "Jeg har ikke tid i dag, vi ses i morgen.",  # Norwegian Bokmål
+    "Hva gjør du i kveld? Jeg vet ikke hva jeg skal gjøre.",  # Norwegian
+    "Hvad laver du i aften?",  # Danish
+    "Ich habe heute keine Zeit, wir sehen uns morgen.",  # German
+    "Ik heb vandaag geen tijd, tot morgen.",  # Dutch
+]
+
+
+@pytest.mark.parametrize("text", SWEDISH_CHAT[:5])
+def test_informal_swedish(text: str) -> None:
+    assert detect_language(text) == "sv"
+
+
+@pytest.mark.parametrize("text", ENGLISH_CHAT)
+def test_english_chat(text: str) -> None:
+    assert detect_language(text) == "en"
+
+
+@pytest.mark.parametrize("text", OTHER)
+def test_nordic_and_german_are_other(text: str) -> None:
+    assert detect_language(text) == "other"
+
+
+@pytest.mark.parametrize("text", ["ok", "haha lol", "13", "😘😘", "", "hej", "?!"])
+def test_undecidable(text: str) -> None:
+    assert guess_language(text) is None
+    assert detect_language(text) == "other"
+
+
+def test_tracker_default_before_evidence() -> None:
+    tracker = LanguageTracker()
+    assert tracker.language == "en"
+    tracker.observe("ok")
+    tracker.observe("haha")
+    assert tracker.language == "en"
+    assert LanguageTracker(default="sv").language == "sv"
+    with pytest.raises(ValueError, match="default"):
+        LanguageTracker(default="de")
+
+
+def test_tracker_settles_on_swedish_chat_and_keeps_it() -> None:
+    tracker = LanguageTracker()
+    for line in SWEDISH_CHAT:
+        tracker.observe(line)
+    assert tracker.language == "sv"
+    assert tracker.settled
+    assert tracker.buffer == ""
+    tracker.observe("what are you doing tonight, do you want to hang out with me")
+    assert tracker.language == "sv"  # settled: no more detection
+
+
+def test_tracker_keeps_prior_on_undecidable_messages() -> None:
+    tracker = LanguageTracker()
+    tracker.observe("hej! va gör du ikväll?")
+    assert tracker.language == "sv"
+    for line in ("ok", "haha", "13", "lol"):
+        assert tracker.observe(line) == "sv"
+
+
+def test_tracker_english_and_other() -> None:
+    english = LanguageTracker()
+    for line in ENGLISH_CHAT:
+        english.observe(line)
+    assert english.language == "en" and english.settled
+    norwegian = LanguageTracker()
+    for line in OTHER[:2]:
+        norwegian.observe(line)
+    assert norwegian.language == "other"
+
+
+def test_tracker_forces_settling_on_mixed_text() -> None:
+    tracker = LanguageTracker()
+    lines = ["hej hur mår du", "i am fine thanks", "vad gör du", "nothing much you"] * 20
+    for line in lines:
+        tracker.observe(line)
+        if tracker.settled:
+            break
+    assert tracker.settled
+    assert tracker.letters <= LanguageTracker.FORCE_SETTLE_LETTERS + 20
+
+
+def test_tracker_huge_message_is_cut_and_settles() -> None:
+    tracker = LanguageTracker()
+    tracker.observe("hej hur mår du? " * 4000)  # 64 KB: detection sees only the last MAX_CHARS
+    assert tracker.settled and tracker.language == "sv"
+    assert tracker.buffer == ""
+
+
+def test_tracker_json_round_trip() -> None:
+    tracker = LanguageTracker()
+    tracker.observe("hej! va gör du ikväll?")
+    restored = LanguageTracker.from_dict(json.loads(json.dumps(tracker.to_dict())))
+    assert restored == tracker
+    restored.observe("asså typ ngn gång, vill du ses ngn gång typ")
+    assert restored.language == "sv"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.pop("letters"), "missing field 'letters'"),
+        (lambda d: d.update(settled="yes"), "field 'settled'"),
+        (lambda d: d.update(letters=True), "field 'letters'"),
+        (lambda d: d.update(guess="de"), "guess must be"),
+    ],
+)
+def test_tracker_from_dict_errors(change, message: str) -> None:
+    data = LanguageTracker().to_dict()
+    change(data)
+    with pytest.raises(ValueError, match=message):
+        LanguageTracker.from_dict(data)
+
+
+def _tatoeba_sample() -> list[tuple[str, str]]:
+    if not TATOEBA.is_file():
+        pytest.skip(f"Tatoeba data not found at {TATOEBA} (needs ../shared/data)")
+    pairs = []
+    for line in TATOEBA.read_text(encoding="utf-8").splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 2:
+            pairs.append((fields[0], fields[1]))
+    return random.Random(0).sample(pairs, 900)
+
+
+@pytest.mark.data
+@pytest.mark.parametrize(("column", "code"), [(1, "sv"), (0, "en")])
+def test_tatoeba_accuracy(column: int, code: str) -> None:
+    sample = _tatoeba_sample()
+    single = [pair[column] for pair in sample[:300]]
+    triples = [" ".join(pair[column] for pair in sample[i : i + 3]) for i in range(0, 900, 3)]
+    single_acc = sum(detect_language(t) == code for t in single) / len(single)
+    triple_acc = sum(detect_language(t) == code for t in triples) / len(triples)
+    assert triple_acc >= 0.95, f"{code}: 3-sentence accuracy {triple_acc:.3f}"
+    assert single_acc >= 0.80, f"{code}: single-sentence accuracy {single_acc:.3f}"
