@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 pytest.importorskip("pdqhash", reason="needs the 'media' extra")
-from PIL import Image  # noqa: E402
 
 from test_media_support import blocks, jpeg  # noqa: E402
 from trygg.media import hashing  # noqa: E402

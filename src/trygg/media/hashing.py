@@ -193,7 +193,12 @@ def pdq_of_rgb(rgb: np.ndarray, unletterbox: bool = True) -> tuple[tuple[str, ..
 
 def hash_bytes(data: bytes, source: str = "<bytes>", unletterbox: bool = True) -> ImageHashes:
     """Hash image bytes: PDQ (+ dihedral), quality, MD5 and SHA-256."""
-    rgb = decode_rgb(data, source)
+    return hash_decoded(data, decode_rgb(data, source), unletterbox)
+
+
+def hash_decoded(data: bytes, rgb: np.ndarray, unletterbox: bool = True) -> ImageHashes:
+    """Hashes of image bytes already decoded to ``rgb`` (callers that also classify the pixels
+    decode once)."""
     dihedral, quality, box = pdq_of_rgb(rgb, unletterbox)
     return ImageHashes(
         pdq=dihedral[0],
