@@ -57,6 +57,11 @@ def check_invariants(result: NormalizedText) -> None:
         ("sooo", "so"),
         ("plzzzz", "plz"),
         ("ﬁne", "fine"),
+        ("🅢🅝🅐🅟", "snap"),
+        ("🆂🅽🅰🅿", "snap"),
+        ("s–n–a–p", "snap"),  # en dashes
+        ("s•n•a•p", "snap"),
+        ("I’M 13", "i'm 13"),
     ],
 )
 def test_obfuscated_forms(obfuscated: str, expected: str) -> None:

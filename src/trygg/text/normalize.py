@@ -32,7 +32,10 @@ Steps, in order (what a pattern author can rely on):
 5. A letter repeated three or more times becomes one letter (``heeeej`` → ``hej``, ``sooo`` →
    ``so``); double letters stay (``hallå``, ``good``). ``www.`` is kept for URLs.
 
-Punctuation (``?``, ``/``, ``:``) and emoji are kept as they are.
+Punctuation (``?``, ``/``, ``:``) and emoji are kept, except that typographic apostrophes,
+quotes, dashes and middle dots become ``'``, ``"``, ``-`` and ``.`` (step 1), and the letter
+emoji 🅐-🅩 / 🅰-🆉 become letters. Flags (regional indicators) stay emoji: as letters, 🇸🇪 would
+read "se".
 """
 
 from __future__ import annotations
@@ -104,7 +107,13 @@ _HOMOGLYPHS: dict[str, str] = {
     "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ǫ": "q", "ʀ": "r",
     "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
     "ı": "i", "ł": "l", "đ": "d", "ħ": "h", "ŧ": "t", "ƀ": "b", "ɑ": "a", "ɩ": "i", "ɵ": "o",
+    # punctuation variants, so patterns need one spelling ("i'm", "s-n-a-p", "s.n.a.p")
+    "’": "'", "‘": "'", "ʼ": "'", "′": "'", "“": '"', "”": '"', "„": '"',
+    "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "−": "-",
+    "·": ".", "•": ".", "‧": ".", "∙": ".",
 }
+#: Negative circled / negative squared Latin capitals (🅐, 🅰): emoji that NFKC leaves alone.
+_EMOJI_LETTER_BLOCKS = ((0x1F150, 0x1F169), (0x1F170, 0x1F189))
 #: Letters whose diacritic is part of the Swedish alphabet and therefore kept.
 _KEEP_DIACRITICS = frozenset("åäö")
 #: Invisible characters that are not Unicode whitespace but are used as spaces.
@@ -116,6 +125,10 @@ def _fold_char(ch: str) -> str:
     """NFKC + casefold + look-alike + diacritic folding of one character (may be 0..n chars)."""
     if ch in _INVISIBLE_SPACES:
         return " "
+    code = ord(ch)
+    for first, last in _EMOJI_LETTER_BLOCKS:
+        if first <= code <= last:
+            return chr(ord("a") + code - first)
     category = unicodedata.category(ch)
     if category == "Cf" or category in _MARK_CATEGORIES:
         return ""
