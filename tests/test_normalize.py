@@ -71,7 +71,7 @@ def test_obfuscated_forms(obfuscated: str, expected: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["13", "13 år", "13år", "13/f", "13f", "i'm 12", "7th grade", "12yo", "1337", "2008", "kl 18",
-     "20:00", "50kr", "100 robux", "tjej13", "åk 7", "born 2010", "mp3"],
+     "20:00", "50kr", "100 robux", "tjej13", "åk 7", "born 2010", "mp3", "user115s", "ab12cd"],
 )
 def test_numbers_survive(text: str) -> None:
     assert norm(text) == text
@@ -124,6 +124,10 @@ def test_email_and_url_kept() -> None:
 
 def test_ordinary_words_not_joined() -> None:
     assert norm("i am a boy") == "i am a boy"
+    assert norm("r u a boy or a girl") == "r u a boy or a girl"
+    assert norm("u r a cutie") == "u r a cutie"
+    assert norm("i a m") == "i a m"
+    assert norm("k.i.k") == "kik"  # punctuation separators: three letters are enough
     assert norm("t.ex. bl.a.") == "t.ex. bl.a."
 
 

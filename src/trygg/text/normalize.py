@@ -17,12 +17,16 @@ Steps, in order (what a pattern author can rely on):
    marks are composed onto the previous letter when that gives one character (``a`` + ring →
    ``å``), otherwise dropped (strike-through and "Zalgo" text). Invisible fillers become spaces.
 2. Whitespace runs become one space; leading and trailing whitespace is removed.
-3. Runs of at least three single letters separated by one space, ``.``, ``-``, ``_`` or ``*``
-   (a separator may have one space either side) are joined: ``s n a p``, ``s.n.a.p``,
-   ``t e l e g r a m`` → ``snap``, ``telegram``. Leet digits count as letters here
-   (``s n 4 p``) but a run needs at least two real letters. Collateral: ``i a m`` → ``iam``.
+3. Runs of at least three single letters separated by ``.``, ``-``, ``_`` or ``*`` (a
+   separator may have one space either side) are joined: ``s.n.a.p``, ``k-i-k`` → ``snap``,
+   ``kik``. Leet digits count as letters here (``s.n.4.p``) but a run needs two real letters.
+   Runs separated by single spaces only must have at least four letters, at most half of them
+   letters that are words on their own (``a i u r y o e å ö``), so ``s n a p`` and
+   ``t e l e g r a m`` are joined but chat shorthand ``r u a girl``, ``u r a`` and ``i a m``
+   is not. Collateral: dotted abbreviations join (``d.v.s`` → ``dvs``, ``f.b.i`` → ``fbi``).
 4. Leetspeak inside words: ``0→o 1→i 3→e 4→a 5→s 7→t @→a $→s``, only for a run of such
-   characters with a letter on *both* sides (``sn4p``, ``t3legram``, ``n00dz``, ``sn@p``), a
+   characters with a letter on *both* sides (``sn4p``, ``t3legram``, ``n00dz``, ``sn@p``; but
+   not a run of different digits, as in ``user115s``), a
    ``$`` run starting a word (``$nap``) or a ``0``/``$`` run ending a word after a letter
    (``hell0``, ``a$$``). Numbers therefore survive for age extraction: ``13``, ``13år``,
    ``13f``, ``12yo``, ``7th``, ``1337``, ``kl 18``, ``50kr``, ``tjej13``. ``1`` becomes ``i``
@@ -228,13 +232,23 @@ def _collapse_whitespace(match: re.Match[str]) -> tuple[str, list[int]]:
     return " ", [match.start()]
 
 
+#: Letters that are words on their own in chat ("r u a girl", "u r a cutie", "i a m").
+_SINGLE_LETTER_WORDS = frozenset("aiuryoeåö")
+
+
 def _join_spaced(match: re.Match[str]) -> tuple[str, list[int]] | None:
     start = match.start()
-    positions = [start + j for j, c in enumerate(match.group()) if c.isalnum() or c in "@$"]
-    letters = sum(1 for p in positions if match.string[p].isalpha())
-    if letters < 2:
+    run = match.group()
+    positions = [start + j for j, c in enumerate(run) if c.isalnum() or c in "@$"]
+    elements = [match.string[p] for p in positions]
+    if sum(1 for c in elements if c.isalpha()) < 2:
         return None
-    return "".join(match.string[p] for p in positions), positions
+    if not any(c in ".-_*" for c in run):
+        # Only spaces: "r u a girl" is shorthand, "s n a p" is obfuscation. Demand four letters,
+        # at most half of them letters that are words by themselves.
+        if len(elements) < 4 or 2 * sum(1 for c in elements if c in _SINGLE_LETTER_WORDS) > len(elements):
+            return None
+    return "".join(elements), positions
 
 
 def _collapse_stretch(match: re.Match[str]) -> tuple[str, list[int]] | None:
@@ -281,6 +295,8 @@ def _leet(text: str) -> str:
         if letter_before and after.isalpha():
             if "@" in run and _EMAIL_TAIL.match(text, end):
                 continue  # name@host.tld: keep contact details intact
+            if len(run) > 1 and run.isdigit() and run.count(run[0]) != len(run):
+                continue  # user115s, ab12cd: a number inside a name, not n00dz
         elif letter_before and not (after.isalnum() or (after and after in "@$_")):
             if run.strip("0$"):
                 continue  # only 0 and $ end a word as leet (hell0, a$$); tjej13 stays
