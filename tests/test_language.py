@@ -162,3 +162,25 @@ def test_tatoeba_accuracy(column: int, code: str) -> None:
     triple_acc = sum(detect_language(t) == code for t in triples) / len(triples)
     assert triple_acc >= 0.95, f"{code}: 3-sentence accuracy {triple_acc:.3f}"
     assert single_acc >= 0.80, f"{code}: single-sentence accuracy {single_acc:.3f}"
+
+
+SCENARIOS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "scenarios"
+
+
+@pytest.mark.data
+def test_tracker_on_labelled_scenarios() -> None:
+    """Per-conversation language of the 60 labelled sv/en scenario chats (all 60 right when written)."""
+    if not (SCENARIOS / "events.jsonl").is_file():
+        pytest.skip(f"scenarios not found at {SCENARIOS} (needs ../shared/data)")
+    labels = {}
+    for line in (SCENARIOS / "labels.jsonl").read_text(encoding="utf-8").splitlines():
+        label = json.loads(line)
+        labels[label["conversation_id"]] = label["language"]
+    trackers: dict[str, LanguageTracker] = {}
+    for line in (SCENARIOS / "events.jsonl").read_text(encoding="utf-8").splitlines():
+        event = json.loads(line)
+        if event.get("type") == "message":
+            trackers.setdefault(event["conversation_id"], LanguageTracker()).observe(event["text"])
+    correct = sum(trackers[cid].language == language for cid, language in labels.items())
+    assert correct >= 0.95 * len(labels), f"{correct}/{len(labels)} conversations"
+    assert sum(t.settled for t in trackers.values()) >= 0.9 * len(trackers)

@@ -8,14 +8,13 @@ Detection uses ``lingua`` (offline models) restricted to Swedish, English and th
 they are most often confused with (Norwegian, Danish, German, Dutch, Finnish, ...) plus
 languages common in Sweden (Arabic, Persian, Somali, Turkish, Polish, ...), so that "other"
 means something: Norwegian is "other", not "Swedish with odd spelling". Lingua reads short
-informal Swedish poorly ("jag e 13 asså" comes out Danish), so words that are distinctive for
+informal Swedish poorly ("jag e 13 asså" comes out Danish or Italian), so words that are distinctive for
 Swedish or English chat add evidence on top of lingua's confidences (:data:`_SV_MARKERS`,
 :data:`_EN_MARKERS`).
 
 A single message is often undecidable ("ok", "haha", "13"); :func:`guess_language` then returns
 ``None`` and :class:`LanguageTracker` keeps what it knew. The detector is built once, lazily,
-on first use, and :class:`LanguageTracker` stops
-calling it once a conversation has settled.
+on first use, and :class:`LanguageTracker` stops calling it once a conversation has settled.
 """
 
 from __future__ import annotations
@@ -78,7 +77,7 @@ _EN_MARKERS = frozenset(
 )
 #: Chat words every language uses; they carry no evidence and mislead lingua ("lol ok" → Estonian).
 _NEUTRAL = frozenset("lol ok okay k kk mm mmm hmm omg btw wtf xd xo xoxo nice cool pls plz ty thx".split())
-_LAUGHTER = re.compile(r"(?:h+[aeiou]+)+h*|a*(?:ha)+h?|x+d+|l+o+l+|j+a+j+a+")
+_LAUGHTER = re.compile(r"(?:h+[aeiou]+){2,}h*|a+h+a*|x+d+|l+o+l+|(?:j+a+){2,}")
 _OURS = frozenset((Language.SWEDISH, Language.ENGLISH))
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 #: Evidence one marker word adds (in probability mass) and the most markers can add.
@@ -114,8 +113,8 @@ def guess_language(text: str) -> Guess | None:
 
     Undecidable: fewer than four letters once words every chat language shares ("ok", "lol",
     "haha") are set aside.
-    The evidence for "other" is the sum over all non-Swedish, non-English languages, so a
-    Norwegian sentence split between Bokmål, Nynorsk and Danish still counts as other.
+    The evidence for "other" is lingua's strongest other language, not the sum over all of
+    them: summed over some twenty languages, the scraps would outvote undecided Swedish.
     """
     words = [w for w in _WORD.findall(text.lower()) if w not in _NEUTRAL and not _LAUGHTER.fullmatch(w)]
     letters = sum(len(w) for w in words)
