@@ -165,6 +165,14 @@ def test_span_errors_are_precise() -> None:
     assert result.original_span(1, 1) == (1, 1)
 
 
+def test_hand_built_instance_is_checked() -> None:
+    assert NormalizedText("Hej", "hej", (0, 1, 2, 3)).original_span(0, 3) == (0, 3)
+    with pytest.raises(ValueError, match="entries"):
+        NormalizedText("Hej", "hej", (0, 1, 2))
+    with pytest.raises(ValueError, match="entries"):
+        NormalizedText("Hej!", "hej", (0, 1, 2, 3))
+
+
 def test_rejects_non_str() -> None:
     with pytest.raises(TypeError):
         normalize(b"snap")  # type: ignore[arg-type]

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -63,6 +64,16 @@ class NormalizedText:
     original: str
     text: str
     offsets: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        # Cheap O(1) checks: a hand-built instance with a wrong map would otherwise only show
+        # up as evidence highlighting the wrong words.
+        if len(self.offsets) != len(self.text) + 1 or self.offsets[-1] != len(self.original):
+            raise ValueError(
+                f"offsets must have len(text) + 1 = {len(self.text) + 1} entries ending in "
+                f"len(original) = {len(self.original)}; got {len(self.offsets)} ending in "
+                f"{self.offsets[-1] if self.offsets else None}"
+            )
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map the half-open normalised span ``[start, end)`` to the original text.
@@ -258,7 +269,10 @@ def _collapse_stretch(match: re.Match[str]) -> tuple[str, list[int]] | None:
     return letter, [match.start()]
 
 
-def _rewrite(pattern: re.Pattern[str], text: str, offsets: list[int], replace) -> tuple[str, list[int]]:
+_Replace = Callable[[re.Match[str]], "tuple[str, list[int]] | None"]
+
+
+def _rewrite(pattern: re.Pattern[str], text: str, offsets: list[int], replace: _Replace) -> tuple[str, list[int]]:
     """Apply ``replace`` to each match; it returns the new string and, per new character, the
     index in ``text`` it comes from (or ``None`` to keep the match). Offsets follow."""
     parts: list[str] = []
