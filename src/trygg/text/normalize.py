@@ -254,11 +254,12 @@ def _join_spaced(match: re.Match[str]) -> tuple[str, list[int]] | None:
     elements = [match.string[p] for p in positions]
     if sum(1 for c in elements if c.isalpha()) < 2:
         return None
-    if not any(c in ".-_*" for c in run):
-        # Only spaces: "r u a girl" is shorthand, "s n a p" is obfuscation. Demand four letters,
-        # at most half of them letters that are words by themselves.
-        if len(elements) < 4 or 2 * sum(1 for c in elements if c in _SINGLE_LETTER_WORDS) > len(elements):
-            return None
+    # Only spaces: "r u a girl" is shorthand, "s n a p" is obfuscation. Demand four letters,
+    # at most half of them letters that are words by themselves.
+    spaces_only = not any(c in ".-_*" for c in run)
+    one_letter_words = sum(1 for c in elements if c in _SINGLE_LETTER_WORDS)
+    if spaces_only and (len(elements) < 4 or 2 * one_letter_words > len(elements)):
+        return None
     return "".join(elements), positions
 
 
