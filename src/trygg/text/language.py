@@ -193,7 +193,7 @@ class LanguageTracker:
         """Take one message's text into account and return :attr:`language`."""
         if self.settled:
             return self.language
-        new_letters = sum(1 for c in text if c.isalpha())
+        new_letters = sum(map(str.isalpha, text))
         if not new_letters:
             return self.language
         self.buffer = (f"{self.buffer}\n{text}" if self.buffer else text)[-self.MAX_CHARS :]
