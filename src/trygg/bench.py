@@ -138,7 +138,7 @@ def run_pipeline_benchmark(messages: int, conversations: int, use_model: bool = 
         flagged = sum(1 for cid in report.conversation_ids if engine.summary(cid).get("flagged"))
     steps = engine.step_seconds
     latencies = [p + s for p, s in zip(parse_seconds, steps)]
-    message_count = report.processed - conversations  # account lines are not messages
+    message_count = report.processed
     return {
         "messages": message_count,
         "conversations": conversations,

@@ -26,6 +26,7 @@ class ScanReport:
 
     lines: int = 0
     processed: int = 0
+    accounts: int = 0
     duplicates: int = 0
     errors: list[EventError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -69,6 +70,8 @@ def scan(
                 report.errors.append(line.error)
             elif line.event is not None:
                 events.append(line.event)
+                if cid := getattr(line.event, "conversation_id", None):
+                    seen_conversations.setdefault(cid, None)
         if store is not None:
             events = _skip_known(events, store, report)
             _load_state(events, engine, store, loaded_conversations, loaded_users)
@@ -76,17 +79,16 @@ def scan(
         written_events: list[Event] = []
         decisions: list[Decision] = []
         for event in events:
-            cid = getattr(event, "conversation_id", None)
-            if cid:
-                seen_conversations.setdefault(cid, None)
             event_id = getattr(event, "event_id", None)
             duplicates_before = engine.duplicates
             decision = engine.process(event)
             if engine.duplicates > duplicates_before:
                 report.duplicates += 1
                 continue
-            report.processed += 1
-            if event_id is not None:
+            if event_id is None:  # account facts: idempotent, applied again on every run
+                report.accounts += 1
+            else:
+                report.processed += 1
                 written_events.append(event)
             if decision is not None:
                 report.decisions += 1

@@ -65,7 +65,7 @@ class Store:
         with self.engine.connect() as connection:
             for start in range(0, len(ids), _ID_CHUNK):
                 chunk = ids[start : start + _ID_CHUNK]
-                out.update(dict(connection.execute(select(key, value).where(key.in_(chunk))).tuples()))
+                out.update((row[0], row[1]) for row in connection.execute(select(key, value).where(key.in_(chunk))))
         return out
 
     def alerted_conversations(self, conversation_ids: Iterable[str]) -> set[str]:

@@ -214,10 +214,15 @@ class LanguageTracker:
         return self.language
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-serialisable state (for conversation state storage)."""
+        """Plain JSON-serialisable state (for conversation state storage).
+
+        The text buffer is left out on purpose: stored state must not become a copy of what
+        children wrote. A restored tracker keeps its guess and confidence and simply gathers
+        new text before it settles.
+        """
         return {
             "default": self.default,
-            "buffer": self.buffer,
+            "buffer": "",
             "letters": self.letters,
             "checked_letters": self.checked_letters,
             "guess": self.guess,
