@@ -1,0 +1,161 @@
+"""Run the language packs over one normalised message and report Signals.
+
+Why these packs: a conversation's language is settled statistically and is sometimes wrong,
+and Swedish teenagers write English chat slang ("add me on snap", "send pics") in the middle of
+Swedish. So every message is checked against the packs of *both* first languages (sv and en;
+the conversation's own language first, so it wins ties) plus the language-independent
+``common`` pack. Measured on the benign sets this costs no extra false alarms worth the missed
+detections (see docs in the final report / tests). A language without a pack ("other", or a
+code with no TOML file) gets exactly the same sv+en+common set.
+
+Why this shape: >= 10,000 messages/s on one core means well under 40 µs per message. Almost all
+messages match nothing, so each family gets one compiled alternation of all its patterns as a
+prefilter, and one alternation over all families rejects a clean message in a single scan.
+Only when a family's prefilter hits are its entries run one by one, strongest first, so the
+reported signal is the strongest entry that matches (an alternation alone would report the
+leftmost one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import cache
+
+from trygg.lang import COMMON_PACK, LanguagePack, PatternEntry, available_languages, load_pack
+from trygg.lang.pack import VALUE_FAMILIES
+from trygg.signals.base import SIGNAL_FAMILIES, Signal
+from trygg.signals.prefilter import LiteralScanner, needs_digit, required_literals
+from trygg.text.normalize import NormalizedText
+
+#: Packs run for every message, after the conversation's own language pack.
+BASE_LANGUAGES: tuple[str, ...] = ("sv", "en")
+
+_DIGIT = re.compile(r"[0-9]")
+
+class Detector:
+    """All families of a fixed list of packs, compiled for speed."""
+
+    def __init__(self, packs: Sequence[LanguagePack]) -> None:
+        self.packs = tuple(packs)
+        order = {name: i for i, name in enumerate(SIGNAL_FAMILIES)}
+        entries = [e for pack in self.packs for fam in pack.families.values() for e in fam]
+        # Family order, then strongest first; the sort is stable so pack order breaks ties.
+        entries.sort(key=lambda e: (order[e.family], -e.score))
+        self._entries = tuple(entries)
+        self._always: list[int] = []  # no literal to filter on: run on every message (kept few)
+        self._digit: list[int] = []  # only a digit to filter on: run when the text has one
+        gated: set[int] = set()  # a short literal AND a digit ("im" + age): need both
+        by_literal: dict[str, list[int]] = {}
+        for i, entry in enumerate(entries):
+            literals = required_literals(entry.pattern)
+            if literals is None and needs_digit(entry.pattern):
+                literals = required_literals(entry.pattern, min_anchor=1)
+                if literals is None:
+                    self._digit.append(i)
+                    continue
+                gated.add(i)
+            if literals is None:
+                self._always.append(i)
+                continue
+            for lit in literals:
+                by_literal.setdefault(lit, []).append(i)
+        self._gated = frozenset(gated)
+        self._scanner = LiteralScanner({lit: tuple(ids) for lit, ids in by_literal.items()})
+
+    def candidates(self, text: str) -> list[PatternEntry]:
+        """Entries that may match ``text`` (all others cannot), in family/strength order."""
+        ids = self._scanner.found(text)
+        if _DIGIT.search(text) is not None:
+            ids.update(self._digit)
+        elif ids:
+            ids -= self._gated
+        if self._always:
+            ids.update(self._always)
+        return [self._entries[i] for i in sorted(ids)]
+
+    def detect(self, normalized: NormalizedText, event_id: str, language: str) -> list[Signal]:
+        text = normalized.text
+        candidates = self.candidates(text)
+        if not candidates:
+            return []
+        signals: list[Signal] = []
+        done: set[str] = set()
+        values: list[Signal] = []
+        for entry in candidates:
+            if entry.family in done:
+                continue
+            if entry.family in VALUE_FAMILIES:
+                self._add_values(entry, normalized, event_id, language, values)
+                continue
+            m = entry.regex.search(text)
+            if m is not None:
+                signals.append(_signal(entry, m, normalized, event_id, language, None))
+                done.add(entry.family)
+        return values + signals
+
+    @staticmethod
+    def _add_values(
+        entry: PatternEntry, normalized: NormalizedText, event_id: str, language: str, found: list[Signal]
+    ) -> None:
+        """Every distinct stated value, strongest evidence for each (entries come strongest first).
+
+        A value within one of a stronger one is the same claim read twice ("14, går i åttan":
+        14 stated, ~14 from the grade) and is dropped; genuinely different values ("i'm not
+        13, i'm 24") are all kept so the age picture can see the contradiction.
+        """
+        for m in entry.regex.finditer(normalized.text):
+            value = entry.extract_value(m)
+            if value is None or any(abs(value - int(s.value)) <= 1 for s in found):  # type: ignore[arg-type]
+                continue
+            found.append(_signal(entry, m, normalized, event_id, language, value))
+
+
+def _signal(
+    entry: PatternEntry,
+    m: re.Match[str],
+    normalized: NormalizedText,
+    event_id: str,
+    language: str,
+    value: int | None,
+) -> Signal:
+    return Signal(
+        name=entry.family,
+        score=entry.score,
+        event_id=event_id,
+        span=normalized.original_span(m.start(), m.end()),
+        language=language if entry.pack == COMMON_PACK else entry.pack,
+        value=value,
+        pattern_id=entry.pattern_id,
+    )
+
+
+@cache
+def packs_for(language: str) -> tuple[str, ...]:
+    """Pack codes run for a conversation in ``language`` (own pack first, then sv, en, common)."""
+    own = (language,) if language in available_languages() else ()
+    base = tuple(code for code in BASE_LANGUAGES if code not in own)
+    return own + base + (COMMON_PACK,)
+
+
+def detector_for(language: str) -> Detector:
+    """The compiled detector for a language; languages with the same packs share one."""
+    return _detector(packs_for(language))
+
+
+@cache
+def _detector(codes: tuple[str, ...]) -> Detector:
+    # Cached by pack list, so arbitrary language strings cannot grow the cache.
+    return Detector([load_pack(code) for code in codes])
+
+
+def detect_signals(normalized: NormalizedText, event_id: str, language: str) -> list[Signal]:
+    """Signals in one message: at most one per family (the strongest), except one per stated age.
+
+    ``language`` is the conversation's language ("sv", "en", "other" or any pack code); spans
+    point into ``normalized.original``; ``Signal.language`` names the pack whose phrase matched
+    (the conversation's language for language-independent cues).
+    """
+    if not isinstance(language, str) or not language:
+        raise ValueError(f"language must be a non-empty string such as 'sv', 'en' or 'other', got {language!r}")
+    return detector_for(language).detect(normalized, event_id, language)
