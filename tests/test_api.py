@@ -116,3 +116,21 @@ def test_keys_are_stored_hashed(sqlite_url: str) -> None:
     assert secret not in dump
     with pytest.raises(ValueError, match="unknown scope"):
         create_key(store.engine, "x", ["root"])
+
+
+def test_take_it_down_accepts_only_hashes_with_the_submit_scope(server) -> None:
+    url, store = server
+    pytest.importorskip("trygg.media.banks", reason="media extra not installed")
+    from trygg.media.banks import BankStore
+
+    key = create_key(store.engine, "helpline-app", ["banks:submit"])
+    pdq = "f" * 64
+    assert httpx.post(f"{url}/v1/take-it-down", json={"pdq": pdq}, headers=_auth(create_key(store.engine, "w", ["events:write"]))).status_code == 403
+    response = httpx.post(f"{url}/v1/take-it-down", json={"pdq": pdq, "quality": 90}, headers=_auth(key))
+    assert response.status_code == 201, response.text
+    entries = list(BankStore(engine=store.engine).entries("take_it_down"))
+    assert [e.pdq for e in entries] == [pdq]
+    bad = httpx.post(f"{url}/v1/take-it-down", json={"pdq": "xyz"}, headers=_auth(key))
+    assert bad.status_code == 422
+    extra = httpx.post(f"{url}/v1/take-it-down", json={"pdq": pdq, "name": "Alva"}, headers=_auth(key))
+    assert extra.status_code == 422 and "only hashes" in extra.json()["detail"]

@@ -113,4 +113,29 @@ def create_app(store: Store, engine: Engine | None = None) -> FastAPI:
         audit.record(store.engine, who.key_id, "GET", "/v1/conversations", 200, conversation_id)
         return summary
 
+    @app.post("/v1/take-it-down", status_code=201)
+    async def take_it_down(request: Request, who: Principal = Depends(require("banks:submit"))) -> dict[str, Any]:
+        """A minor's own image hash, computed on their device (the image never comes here).
+
+        No account or name is taken: only the hashes, which are then matched like any bank
+        entry with the action ``block``.
+        """
+        payload = await read_json(request)
+        if not isinstance(payload, dict):
+            raise HTTPException(422, "expected a JSON object with 'pdq', 'md5' and/or 'sha256'")
+        unknown = sorted(set(payload) - {"pdq", "md5", "sha256", "quality"})
+        if unknown:
+            raise HTTPException(422, f"unknown field(s) {', '.join(unknown)}: only hashes are accepted")
+        try:
+            from trygg.media.banks import BankError, BankStore
+        except ImportError as exc:
+            raise HTTPException(501, f"media support is not installed (the 'media' extra): {exc}") from None
+        try:
+            entry_id = BankStore(engine=store.engine).take_it_down(**payload)
+        except (BankError, TypeError, ValueError) as exc:
+            audit.record(store.engine, who.key_id, "POST", "/v1/take-it-down", 422, str(exc))
+            raise HTTPException(422, str(exc)) from None
+        audit.record(store.engine, who.key_id, "POST", "/v1/take-it-down", 201, f"entry {entry_id}")
+        return {"bank": "take_it_down", "entry_id": entry_id}
+
     return app
