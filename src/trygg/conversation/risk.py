@@ -9,13 +9,13 @@ buyer pays by Swish, a parent asks "are you home alone?"). What separates groomi
         + g(p_adult(offender)) * sum_f  W[f] * s_f * (1 + REPEAT * min(n_f - 1, 3))   # evidence
         + COMBO * max(0, stages_present - 1)                    # tactics from several stages
         + pair bonuses (threat with images/money, gifts for images)
-        + ASYM * (p_adult(offender) * p_minor(target) - 1/4)    # adult -> minor asymmetry
+        + MINOR * (pm - 1/2) + ASYM * (pa - 1/2) * 2 * max(0, pm - 1/2)   # adult -> minor asymmetry
         + DECEPTION if the offender poses as a minor but talks like an adult
         - GROUP in a many-person room (no recipient: nobody is singled out)
         + MODEL * (2p - 1) when a learned model score is given   (bounded: never decisive alone)
     risk = sigmoid(z),   g(p) = min(1, 0.2 + 1.6 p)
 
-``s_f`` is the family's decayed maximum in the candidate's own messages, so a stray cue fades
+with ``pa`` = p_adult(offender) and ``pm`` = p_minor(target). ``s_f`` is the family's decayed maximum in the candidate's own messages, so a stray cue fades
 over a long chat while a conversation that keeps escalating keeps its risk. The neutral point of
 the asymmetry term is "nothing known about either age" (0.5 * 0.5), so unknown ages neither help
 nor hurt; two minors or two adults pull the risk down. A minor's own words are not evidence
@@ -59,7 +59,7 @@ WEIGHTS: dict[str, float] = {
     "image_request": 1.9,
     "sexual_talk": 1.7,
     "meeting_request": 1.0,
-    "threat": 2.0,
+    "threat": 2.2,
     "payment_details": 0.4,
 }
 
@@ -68,11 +68,18 @@ BIAS = -3.6
 REPEAT = 0.1
 #: Per additional stage present (a family counts as present at a decayed score >= PRESENT).
 COMBO = 0.7
-PRESENT = 0.4
+PRESENT = 0.6
+#: A gift or money offer counts toward solicitation from this score (offers are phrased loosely).
+GIFT_PRESENT = 0.5
+#: Families that are harmful whoever uses them on a minor (coercion, asking for images): their
+#: evidence is not shrunk for a likely-minor offender, because peers and adults posing as peers
+#: extort and solicit too. Everything else (flattery, flirting, secrecy) is, so teens may flirt.
+AGE_INDEPENDENT = frozenset({"threat", "image_request"})
 #: Pair bonuses that name the harm: sextortion and solicitation.
-SEXTORTION_BONUS = 1.0
+SEXTORTION_BONUS = 1.5
 SOLICITATION_BONUS = 0.8
-ASYM = 3.0
+MINOR = 2.5
+ASYM = 2.0
 DECEPTION = 0.6
 GROUP = 0.6
 MODEL = 1.5
@@ -108,7 +115,8 @@ def fuse(
     model_p: float | None = None,
 ) -> Fusion:
     """Fuse one candidate's per-family ``(decayed score, count)`` into a :class:`Fusion`."""
-    z = 0.0
+    z = 0.0  # evidence shrunk for a likely-minor offender
+    coercion = 0.0  # evidence that is not
     stages: set[int] = set()
     contributions = []
     present: set[str] = set()
@@ -117,9 +125,12 @@ def fuse(
         if weight is None or score <= 0.0:
             continue
         term = weight * score * (1.0 + REPEAT * min(count - 1, 3))
-        z += term
+        if family in AGE_INDEPENDENT:
+            coercion += term
+        else:
+            z += term
         contributions.append((family, term))
-        if score >= PRESENT:
+        if score >= (GIFT_PRESENT if family == "gift_or_money_offer" else PRESENT):
             present.add(family)
             stage = FAMILY_STAGE[family]
             if stage:
@@ -128,15 +139,15 @@ def fuse(
         z += COMBO * (len(stages) - 1)
     label = "grooming"
     if "threat" in present and present & {"image_request", "sexual_talk", "payment_details"}:
-        z += SEXTORTION_BONUS
+        coercion += SEXTORTION_BONUS
         label = "sextortion"
     elif "gift_or_money_offer" in present and "image_request" in present:
-        z += SOLICITATION_BONUS
+        coercion += SOLICITATION_BONUS
         label = "solicitation"
     elif "threat" in present:
         label = "sextortion"
-    z = BIAS + z * min(1.0, 0.2 + 1.6 * p_adult_offender)
-    z += ASYM * (p_adult_offender * p_minor_target - 0.25)
+    z = BIAS + z * min(1.0, 0.2 + 1.6 * p_adult_offender) + coercion
+    z += MINOR * (p_minor_target - 0.5) + ASYM * (p_adult_offender - 0.5) * 2.0 * max(0.0, p_minor_target - 0.5)
     if deception:
         z += DECEPTION
     if group:

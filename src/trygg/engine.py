@@ -1,0 +1,305 @@
+"""The Engine: events in, decisions out, all state in memory and no I/O.
+
+It glues the pipeline — normalise, settle the conversation's language, detect signals, update
+the sender's age picture, step the conversation, apply the policy — and owns the state that the
+pure parts need: one :class:`ConversationState` per conversation, one :class:`AgePicture` per
+user, a bounded set of seen event ids (re-sent events are no-ops) and the sets of states changed
+since the last :meth:`Engine.drain_dirty`, which is how a store persists only what changed.
+
+Adapters (CLI, HTTP, store, Ray) wrap it; they snapshot and restore state through
+``dump_*`` / ``load_*`` so a scan can stop and resume without double-counting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from trygg.age.picture import AgeBook, AgePicture
+from trygg.conversation.state import Assessment, ConversationState, record_report, step
+from trygg.decision import Decision
+from trygg.events import (
+    AccountEvent,
+    ContactRequestEvent,
+    MediaEvent,
+    MessageEvent,
+    ReportEvent,
+    text_for_detection,
+)
+from trygg.policy import Policy
+from trygg.signals import detect_signals
+from trygg.signals.base import Signal
+from trygg.text.language import LanguageTracker
+from trygg.text.normalize import normalize
+
+#: Event ids remembered for de-duplication (oldest forgotten first).
+MAX_SEEN_IDS = 1_000_000
+#: Warnings kept (the count goes on beyond).
+MAX_WARNINGS = 10_000
+#: Risk given to a likely adult asking to contact a likely minor (a nudge, not an alert).
+CONTACT_RISK = 0.45
+
+
+class MediaAssessorLike(Protocol):
+    def assess(self, event: MediaEvent, sender_is_minor: bool, recipient_is_minor: bool) -> Any: ...
+
+
+class ModelLike(Protocol):
+    def new_state(self) -> dict[str, object]: ...
+
+    def update(
+        self,
+        state: dict[str, object],
+        sender_id: str,
+        normalized_text: str,
+        signals: list[Signal],
+        sender_age_hint: float | None = None,
+        language: str | None = None,
+    ) -> Mapping[str, object]: ...
+
+
+class Engine:
+    """In-memory orchestrator; ``process(event)`` returns the Decision for that event (or None)."""
+
+    def __init__(
+        self,
+        policy: Policy | None = None,
+        model: ModelLike | None = None,
+        media: MediaAssessorLike | None = None,
+    ) -> None:
+        self.policy = policy or Policy.default()
+        self.model = model
+        self.media = media
+        self.ages = AgeBook()
+        self.conversations: dict[str, ConversationState] = {}
+        self._trackers: dict[str, LanguageTracker] = {}
+        self._seen: dict[str, None] = {}
+        self.duplicates = 0
+        self._last_duplicate: str | None = None
+        #: ``(event_id, message)`` for inputs processed with a caveat (e.g. truncated text).
+        self.warnings: list[tuple[str, str]] = []
+        self._dirty_conversations: set[str] = set()
+        self._dirty_users: set[str] = set()
+
+    # ------------------------------------------------------------------ processing
+    def process(self, event: object) -> Decision | None:
+        """Decide on one event. Account events and repeats of a seen event id return None."""
+        self._last_duplicate = None
+        if isinstance(event, AccountEvent):
+            if self.ages.picture(event.user_id).declare(event.declared_age):
+                self._dirty_users.add(event.user_id)
+            return None
+        event_id = getattr(event, "event_id", None)
+        if event_id is not None:
+            if event_id in self._seen:
+                self.duplicates += 1
+                self._last_duplicate = event_id
+                return None
+            self._seen[event_id] = None
+            if len(self._seen) > MAX_SEEN_IDS:
+                del self._seen[next(iter(self._seen))]
+        if isinstance(event, MessageEvent):
+            return self._message(event)
+        if isinstance(event, MediaEvent):
+            return self._media(event)
+        if isinstance(event, ContactRequestEvent):
+            return self._contact_request(event)
+        if isinstance(event, ReportEvent):
+            return self._report(event)
+        return None
+
+    def _state(self, conversation_id: str) -> ConversationState:
+        state = self.conversations.get(conversation_id)
+        if state is None:
+            state = self.conversations[conversation_id] = ConversationState(conversation_id)
+        self._dirty_conversations.add(conversation_id)
+        return state
+
+    def _warn(self, event_id: str, message: str) -> None:
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append((event_id, message))
+
+    def _message(self, event: MessageEvent) -> Decision:
+        text, truncated = text_for_detection(event.text)
+        if truncated:
+            self._warn(event.event_id, f"text of {len(event.text)} characters truncated to {len(text)} for detection")
+        normalized = normalize(text)
+        state = self._state(event.conversation_id)
+        language = self._language(state, text)
+        signals = detect_signals(normalized, event.event_id, language)
+        if any(s.name in ("age_disclosure", "adult_indicator") for s in signals):
+            if self.ages.picture(event.sender_id).observe(signals, text):
+                self._dirty_users.add(event.sender_id)
+        model_scores = None
+        if self.model is not None:
+            if state.model_state is None:
+                state.model_state = self.model.new_state()
+            sender = self.ages.get(event.sender_id)
+            hint = sender.best_age_estimate if sender is not None else None
+            model_scores = self.model.update(
+                state.model_state, event.sender_id, normalized.text, signals, hint, state.language
+            )
+        state, assessment = step(state, event, signals, self.ages, model_scores, alert_risk=self.policy.alert_risk)
+        return self._decide(state, assessment, event)
+
+    def _language(self, state: ConversationState, text: str) -> str:
+        tracker = self._trackers.get(state.conversation_id)
+        if tracker is None:
+            tracker = LanguageTracker.from_dict(state.language_state) if state.language_state else LanguageTracker()
+            self._trackers[state.conversation_id] = tracker
+        language = tracker.observe(text)
+        state.language = language
+        return language
+
+    def _decide(self, state: ConversationState, assessment: Assessment, event: object) -> Decision:
+        decision = self.policy.decide(assessment, event)
+        if decision.severe and state.first_alert_event_id is None:
+            state.first_alert_event_id = decision.event_id
+            state.offender_id = assessment.offender_id or state.offender_id
+            if assessment.label_guess != "benign":
+                state.label_guess = assessment.label_guess
+        return decision
+
+    def _media(self, event: MediaEvent) -> Decision | None:
+        if self.media is None:
+            return None
+        sender = self.ages.peek(event.sender_id)
+        recipient = self.ages.peek(event.recipient_id)
+        result = self.media.assess(event, sender.likely_minor, recipient.likely_minor)
+        signals: list[Signal] = list(getattr(result, "signals", result) or [])
+        risk = max((s.score for s in signals), default=0.0)
+        minor_id = event.recipient_id if recipient.likely_minor else None
+        assessment = Assessment(
+            conversation_id=event.conversation_id or "",
+            event_id=event.event_id,
+            event_type="media",
+            risk=risk,
+            stage="none",
+            label_guess="benign",
+            offender_id=event.sender_id if signals else None,
+            minor_id=minor_id,
+            adult_id=event.sender_id if sender.likely_adult else None,
+            sender_id=event.sender_id,
+            reasons=tuple(s.as_reason() for s in signals),
+            sender_is_offender=bool(signals),
+            sender_likely_minor=sender.likely_minor,
+            event_signals=tuple(s.name for s in signals),
+        )
+        if event.conversation_id:
+            state = self._state(event.conversation_id)
+            return self._decide(state, assessment, event)
+        return self.policy.decide(assessment, event)
+
+    def _contact_request(self, event: ContactRequestEvent) -> Decision:
+        sender = self.ages.peek(event.sender_id)
+        recipient = self.ages.peek(event.recipient_id)
+        reasons: tuple[dict[str, object], ...] = ()
+        risk = 0.0
+        if sender.likely_adult and recipient.likely_minor:
+            risk = CONTACT_RISK + (0.1 if sender.suspected_age_deception else 0.0)
+            reasons = (
+                {
+                    "signal": "adult_contacting_minor",
+                    "score": round(sender.p_adult * recipient.p_minor, 3),
+                    "event_id": event.event_id,
+                    "surface": event.surface,
+                    "sender": sender.as_reason(),
+                    "recipient": recipient.as_reason(),
+                },
+            )
+        assessment = Assessment(
+            conversation_id="",
+            event_id=event.event_id,
+            event_type="contact_request",
+            risk=risk,
+            stage="none",
+            label_guess="benign",
+            offender_id=event.sender_id if reasons else None,
+            minor_id=event.recipient_id if recipient.likely_minor else None,
+            adult_id=event.sender_id if sender.likely_adult else None,
+            sender_id=event.sender_id,
+            reasons=reasons,
+            sender_is_offender=bool(reasons),
+            sender_likely_minor=sender.likely_minor,
+        )
+        return self.policy.decide(assessment, event)
+
+    def _report(self, event: ReportEvent) -> Decision:
+        if event.conversation_id:
+            state = self._state(event.conversation_id)
+            state, assessment = record_report(state, event, self.ages, alert_risk=self.policy.alert_risk)
+            return self._decide(state, assessment, event)
+        reported = self.ages.peek(event.reported_id)
+        assessment = Assessment(
+            conversation_id="",
+            event_id=event.event_id,
+            event_type="report",
+            risk=0.75,
+            stage="none",
+            label_guess="benign",
+            offender_id=event.reported_id,
+            minor_id=None,
+            adult_id=event.reported_id if reported.likely_adult else None,
+            sender_id=None,
+            reasons=({"signal": "user_report", "score": 1.0, "event_id": event.event_id, "value": event.reason},),
+        )
+        return self.policy.decide(assessment, event)
+
+    # ------------------------------------------------------------------ reading
+    def conversation_ids(self) -> list[str]:
+        return list(self.conversations)
+
+    def summary(self, conversation_id: str) -> dict[str, object]:
+        """One conversation's outcome in the alerts format (``trygg scan --out``)."""
+        state = self.conversations[conversation_id]
+        flagged = state.flagged
+        return {
+            "conversation_id": conversation_id,
+            "flagged": flagged,
+            "label_guess": state.label_guess if flagged else "benign",
+            "risk": round(state.peak_risk, 4),
+            "offender_id": state.offender_id if flagged else None,
+            "first_alert_event_id": state.first_alert_event_id,
+            "reasons": list(state.reasons),
+        }
+
+    def summaries(self) -> list[dict[str, object]]:
+        return [self.summary(cid) for cid in self.conversations]
+
+    # ------------------------------------------------------------------ persistence
+    def dump_conversation(self, conversation_id: str) -> dict[str, object]:
+        state = self.conversations[conversation_id]
+        tracker = self._trackers.get(conversation_id)
+        if tracker is not None:
+            state.language_state = tracker.to_dict()
+        return state.to_dict()
+
+    def load_conversation(self, conversation_id: str, data: Mapping[str, object]) -> None:
+        state = ConversationState.from_dict(data)
+        if state.conversation_id != conversation_id:
+            raise ValueError(f"state is for conversation {state.conversation_id!r}, not {conversation_id!r}")
+        self.conversations[conversation_id] = state
+        self._trackers.pop(conversation_id, None)
+
+    def dump_user(self, user_id: str) -> dict[str, object]:
+        return self.ages[user_id].to_dict()
+
+    def load_user(self, user_id: str, data: Mapping[str, object]) -> None:
+        picture = AgePicture.from_dict(data)
+        if picture.user_id != user_id:
+            raise ValueError(f"age picture is for user {picture.user_id!r}, not {user_id!r}")
+        self.ages[user_id] = picture
+
+    def is_duplicate(self, event_id: str) -> bool:
+        """Whether the latest :meth:`process` call skipped ``event_id`` as already seen."""
+        return self._last_duplicate == event_id
+
+    def mark_seen(self, event_id: str) -> None:
+        """Tell the engine an event was already processed (e.g. by an earlier run of a scan)."""
+        self._seen[event_id] = None
+
+    def drain_dirty(self) -> tuple[set[str], set[str]]:
+        """Conversations and users changed since the last call (then forgets them)."""
+        conversations, users = self._dirty_conversations, self._dirty_users
+        self._dirty_conversations, self._dirty_users = set(), set()
+        return conversations, users
