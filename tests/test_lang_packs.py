@@ -1,0 +1,171 @@
+"""Language packs: loading, validation errors that name file/family/entry, and the prefilter.
+
+The prefilter (literal analysis + Aho-Corasick) may only ever *skip work*: a property test
+checks that every entry whose regex matches a text is among the candidates for that text.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from trygg.lang import COMMON_PACK, available_languages, load_pack, load_pack_file
+from trygg.signals.base import SIGNAL_FAMILIES
+from trygg.signals.detect import detector_for, packs_for
+from trygg.signals.prefilter import needs_digit, required_literals
+from trygg.text.normalize import normalize
+
+
+def test_shipped_languages() -> None:
+    langs = available_languages()
+    assert {"sv", "en"} <= set(langs)
+    assert COMMON_PACK not in langs
+
+
+@pytest.mark.parametrize("code", ["sv", "en", COMMON_PACK])
+def test_shipped_packs_load_and_cover_families(code: str) -> None:
+    pack = load_pack(code)
+    assert pack.code == code
+    assert load_pack(code) is pack  # cached
+    assert set(pack.families) <= set(SIGNAL_FAMILIES)
+    for family, entries in pack.families.items():
+        scores = [e.score for e in entries]
+        assert scores == sorted(scores, reverse=True), f"{code}/{family} not strongest-first"
+        for e in entries:
+            assert 0 < e.score <= 1
+            assert e.pattern_id == f"{code}:{e.id}"
+
+
+@pytest.mark.parametrize("code", ["sv", "en"])
+def test_language_packs_cover_every_family(code: str) -> None:
+    assert set(load_pack(code).families) == set(SIGNAL_FAMILIES)
+
+
+def test_unknown_language_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match=r"no language pack for 'de'.*available: en, sv"):
+        load_pack("de")
+    with pytest.raises(ValueError, match="2-3 lower-case letters"):
+        load_pack("../etc/passwd")
+
+
+def test_languages_without_pack_fall_back_to_sv_en_common() -> None:
+    assert packs_for("other") == ("sv", "en", COMMON_PACK)
+    assert packs_for("de") == ("sv", "en", COMMON_PACK)
+    assert packs_for("en") == ("en", "sv", COMMON_PACK)
+    assert packs_for("sv") == ("sv", "en", COMMON_PACK)
+
+
+GOOD_ENTRY = """
+[[secrecy]]
+id = "our_secret"
+pattern = '''\\bour secret\\b'''
+score = 0.8
+"""
+
+
+def _write(tmp_path: Path, body: str, name: str = "xx") -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(f'[pack]\nlanguage = "{name}"\nname = "Test"\n{body}', encoding="utf-8")
+    return path
+
+
+def test_minimal_pack_loads(tmp_path: Path) -> None:
+    pack = load_pack_file(_write(tmp_path, GOOD_ENTRY))
+    (entry,) = pack.entries("secrecy")
+    assert entry.regex.search("this is our secret ok")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('[[grooming_words]]\nid = "a"\npattern = "x{2}"\nscore = 0.5\n', r"unknown signal family 'grooming_words'"),
+        ('[[secrecy]]\nid = "broken"\npattern = "(unclosed"\nscore = 0.5\n', r"family 'secrecy', entry 'broken': bad regex"),
+        ('[[secrecy]]\nid = "too_strong"\npattern = "abc"\nscore = 1.5\n', r"entry 'too_strong': score must be"),
+        ('[[secrecy]]\nid = "zero"\npattern = "abc"\nscore = 0\n', r"entry 'zero': score must be"),
+        ('[[secrecy]]\nid = "caps"\npattern = "Our Secret"\nscore = 0.5\n', r"entry 'caps': pattern has upper-case"),
+        ('[[secrecy]]\nid = "empty"\npattern = "x?"\nscore = 0.5\n', r"entry 'empty': pattern matches the empty string"),
+        ('[[secrecy]]\nid = "typo"\npattern = "abc"\nscore = 0.5\nscroe = 1\n', r"entry 'typo': unknown keys \['scroe'\]"),
+        ('[[secrecy]]\nid = "m"\npattern = "{NOPE}"\nscore = 0.5\n', r"entry 'm': unknown macro \{NOPE\}"),
+        ('[[secrecy]]\nid = "v"\npattern = "abc"\nscore = 0.5\nvalue = 3\n', r"entry 'v': only \['age_disclosure'\]"),
+        ('[[age_disclosure]]\nid = "noval"\npattern = "abc"\nscore = 0.5\n', r"entry 'noval': age_disclosure entries need"),
+        (
+            '[[age_disclosure]]\nid = "grp"\npattern = "(?P<n>[0-9]+)"\nscore = 0.5\nvalue_group = "age"\n',
+            r"entry 'grp': value_group 'age' is not a named group",
+        ),
+        ('[[secrecy]]\nid = "Bad-Id"\npattern = "abc"\nscore = 0.5\n', r"entry id 'Bad-Id' must match"),
+        (GOOD_ENTRY + GOOD_ENTRY, r"entry 'our_secret': duplicate id"),
+        ("[[secrecy]\n", r"not valid TOML"),
+    ],
+)
+def test_validation_errors_name_file_family_and_entry(tmp_path: Path, body: str, message: str) -> None:
+    path = _write(tmp_path, body)
+    with pytest.raises(ValueError, match=message) as info:
+        load_pack_file(path)
+    assert str(path) in str(info.value)
+
+
+def test_pack_language_must_match_file_name(tmp_path: Path) -> None:
+    path = tmp_path / "yy.toml"
+    path.write_text('[pack]\nlanguage = "zz"\n' + GOOD_ENTRY, encoding="utf-8")
+    with pytest.raises(ValueError, match="must equal the file name 'yy'"):
+        load_pack_file(path)
+
+
+def test_macros_expand(tmp_path: Path) -> None:
+    body = '[macros]\nYOU = "(?:you|u)"\n[[secrecy]]\nid = "a"\npattern = \'\'\'\\bdon\'t tell {YOU}\\b\'\'\'\nscore = 0.5\n'
+    (entry,) = load_pack_file(_write(tmp_path, body)).entries("secrecy")
+    assert entry.regex.search("don't tell u")
+
+
+# ------------------------------------------------------------------ prefilter soundness
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"\bsnap ?chat\b|\btelegram\b", {"snapchat", "snap chat", "telegram"}),
+        (r"\bhow old\s*\?", {"how old"}),
+        (r"\b(?:are|r) (?:you|u) x", {"are you x", "are u x", "r you x", "r u x"}),
+    ],
+)
+def test_required_literals(pattern: str, expected: set[str]) -> None:
+    assert required_literals(pattern) == expected
+
+
+def test_patterns_without_long_literals_fall_back_safely() -> None:
+    assert required_literals(r"^(?P<age>1[0-9])\s*$") is None
+    assert needs_digit(r"^(?P<age>1[0-9])\s*$")
+    assert required_literals(r"\w+ing") == {"ing"}
+    assert required_literals(r"[a-z]+ (?:a|b)") is None
+    assert not needs_digit(r"[a-z]+ (?:a|b)")
+
+
+def _fragments() -> list[str]:
+    """Literal pieces of every shipped pattern, to build texts that come near many patterns."""
+    pieces: set[str] = set()
+    for code in ("sv", "en", COMMON_PACK):
+        for entries in load_pack(code).families.values():
+            for e in entries:
+                pieces.update(w for w in re.findall(r"[a-zåäö0-9'’/:$-]+(?: [a-zåäö0-9'’/:$-]+)*", e.pattern) if len(w) > 1)
+    return sorted(pieces)
+
+
+def test_prefilter_never_hides_a_match() -> None:
+    """Every entry that matches must be a candidate (random texts from pack vocabulary)."""
+    rng = random.Random(20260329)
+    fragments = _fragments() + ["13", "24", "7th", "går", "i", "du", "you", "me", "my", "?", ",", "ur", "u"]
+    detector = detector_for("other")
+    checked = matched = 0
+    for _ in range(3000):
+        text = " ".join(rng.choice(fragments) for _ in range(rng.randint(1, 8)))
+        text = normalize(text).text
+        candidates = {e.pattern_id for e in detector.candidates(text)}
+        for entry in detector._entries:  # noqa: SLF001 - checking the filter against brute force
+            if entry.regex.search(text):
+                matched += 1
+                assert entry.pattern_id in candidates, (entry.pattern_id, text)
+        checked += 1
+    assert matched > 500, "the random texts should exercise many patterns"

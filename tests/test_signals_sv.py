@@ -1,0 +1,126 @@
+"""Swedish detection: each family fires on chat Swedish ("e", "nån", "dej", "u") and not on
+near misses ("för 13 år sedan", "ta på dig jackan"). Spans point into the ORIGINAL text.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from trygg.signals.base import Signal
+from trygg.signals.detect import detect_signals
+from trygg.text.normalize import normalize
+
+
+def _detect(text: str, language: str = "sv") -> list[Signal]:
+    return detect_signals(normalize(text), "s1", language)
+
+
+# (text, family, words the span must cover, value)
+POSITIVES = [
+    ("hur gammal är du?", "age_inquiry", "hur gammal är du", None),
+    ("hur gammal e u", "age_inquiry", "hur gammal e u", None),
+    ("vilken klass går du i?", "age_inquiry", "vilken klass går du i", None),
+    ("13, och du?", "age_inquiry", "13, och du?", None),
+    ("jag är 13", "age_disclosure", "jag är 13", 13),
+    ("ja e 12 lol", "age_disclosure", "ja e 12", 12),
+    ("13 år", "age_disclosure", "13 år", 13),
+    ("13, går i sjuan", "age_disclosure", "går i sjuan", 13),
+    ("går i åttan", "age_disclosure", "går i åttan", 14),
+    ("jag går i nian", "age_disclosure", "går i nian", 15),
+    ("går på mellanstadiet", "age_disclosure", "mellanstadiet", 11),
+    ("jag går i 7an", "age_disclosure", "går i 7an", 13),
+    ("tjej 13 från göteborg", "age_disclosure", "tjej 13", 13),
+    ("jag är 24 och jobbar", "age_disclosure", "jag är 24", 24),
+    ("när jag var i din ålder", "adult_indicator", "när jag var i din ålder", None),
+    ("min fru tycker inte om det", "adult_indicator", "min fru", None),
+    ("jag är vuxen", "adult_indicator", "jag är vuxen", None),
+    ("vilken skola går du på?", "personal_info_request", "vilken skola", None),
+    ("är du ensam hemma?", "personal_info_request", "är du ensam hemma", None),
+    ("kollar dina föräldrar din mobil?", "personal_info_request", "kollar dina föräldrar din mobil", None),
+    ("var bor du", "personal_info_request", "var bor du", None),
+    ("du är så mogen för din ålder", "compliments_trust", "mogen för din ålder", None),
+    ("du är så fin", "compliments_trust", "du är så fin", None),
+    ("du kan lita på mig", "compliments_trust", "du kan lita på mig", None),
+    ("säg inget till nån", "secrecy", "säg inget till nån", None),
+    ("berätta inte för dina föräldrar", "secrecy", "berätta inte för dina föräldrar", None),
+    ("det här är vår hemlighet", "secrecy", "vår hemlighet", None),
+    ("radera chatten sen", "secrecy", "radera chatten", None),
+    ("dina föräldrar skulle inte förstå", "secrecy", "dina föräldrar skulle inte förstå", None),
+    ("dina vänner är barnsliga", "isolation", "dina vänner är barnsliga", None),
+    ("bara jag förstår dig", "isolation", "bara jag förstår dig", None),
+    ("har du snap?", "platform_migration", "har du snap", None),
+    ("lägg till mig på snapchat", "platform_migration", "lägg till mig på snapchat", None),
+    ("vi kan ta det på telegram istället", "platform_migration", "telegram", None),
+    ("ladda ner den gula spöket", "platform_migration", "gula spöket", None),
+    ("ska vi ses på lördag?", "meeting_request", "ska vi ses", None),
+    ("jag kan hämta dig efter skolan", "meeting_request", "jag kan hämta dig", None),
+    ("ingen behöver veta att vi träffas", "meeting_request", "ingen behöver veta att vi träffas", None),
+    ("jag swishar dig 200 kr", "gift_or_money_offer", "jag swishar dig 200 kr", None),
+    ("jag kan köpa nya airpods till dig", "gift_or_money_offer", "jag kan köpa nya", None),
+    ("500 kr för några bilder", "gift_or_money_offer", "500 kr för några bilder", None),
+    ("skicka en bild på dig", "image_request", "bild på dig", None),
+    ("bilder utan kläder", "image_request", "bilder utan kläder", None),
+    ("har du några privata bilder?", "image_request", "privata bilder", None),
+    ("sätt på kameran", "image_request", "sätt på kameran", None),
+    ("är du oskuld?", "sexual_talk", "är du oskuld", None),
+    ("vad har du på dig nu?", "sexual_talk", "vad har du på dig", None),
+    ("har du kysst nån?", "sexual_talk", "har du kysst", None),
+    ("jag skickar bilderna till alla dina vänner", "threat", "jag skickar bilderna till alla dina vänner", None),
+    ("annars skickar jag dem till din mamma", "threat", "annars skickar", None),
+    ("alla kommer se", "threat", "alla kommer se", None),
+    ("du har en timme", "threat", "du har en timme", None),
+    ("skicka 500 kr", "payment_details", "skicka 500 kr", None),
+    ("swisha mig nu", "payment_details", "swisha mig", None),
+    ("skicka koden på presentkortet", "payment_details", "koden på presentkortet", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "family", "words", "value"), POSITIVES, ids=[f"{i:02d}-{p[1]}" for i, p in enumerate(POSITIVES)]
+)
+def test_positive(text: str, family: str, words: str, value: int | None) -> None:
+    signals = [s for s in _detect(text) if s.name == family and (value is None or s.value == value)]
+    assert signals, f"{family}={value} not in {[(s.name, s.value, s.pattern_id) for s in _detect(text)]}"
+    signal = max(signals, key=lambda s: s.score)
+    start, end = signal.span  # type: ignore[misc]
+    assert words.lower() in text[start:end].lower(), (text[start:end], words)
+    assert signal.event_id == "s1"
+
+
+NEGATIVES = [
+    ("för 13 år sedan flyttade vi", "age_disclosure", 0.0),
+    ("min bror är 13 år", "age_disclosure", 0.0),
+    ("jag är 180 cm", "age_disclosure", 0.0),
+    ("jag är 5 min sen", "age_disclosure", 0.0),
+    ("när jag gick i sjuan var allt bättre", "age_disclosure", 0.0),
+    ("hur gammal är din hund?", "age_inquiry", 0.0),
+    ("ta på dig jackan, det är kallt", "sexual_talk", 0.0),
+    ("vi ses imorgon", "meeting_request", 0.0),
+    ("annars går det bra", "threat", 0.0),
+    ("jag har bilderna från resan", "threat", 0.0),
+    ("säg till när du är klar", "secrecy", 0.0),
+    ("mamma, kan du swisha mig 50 kr till bussen?", "payment_details", 0.8),
+    ("jag tar bussen till jobbet", "adult_indicator", 0.3),
+    ("det var ett kort möte", "image_request", 0.0),
+    ("jag tycker om sexan på menyn", "age_disclosure", 0.0),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "family", "max_score"), NEGATIVES, ids=[f"{i:02d}-{n[1]}" for i, n in enumerate(NEGATIVES)]
+)
+def test_near_miss(text: str, family: str, max_score: float) -> None:
+    strongest = max((s.score for s in _detect(text) if s.name == family), default=0.0)
+    assert strongest <= max_score, f"{family} scored {strongest} on {text!r}"
+
+
+def test_grade_and_age_in_one_message_are_one_claim() -> None:
+    ages = [s for s in _detect("14, går i åttan") if s.name == "age_disclosure"]
+    assert [s.value for s in ages] == [14]
+
+
+def test_swedish_language_tag_and_english_slang_in_swedish_chat() -> None:
+    signals = _detect("add me on snap, har du snap?")
+    migration = [s for s in signals if s.name == "platform_migration"]
+    assert len(migration) == 1 and migration[0].score == 0.9
+    assert migration[0].language == "en"  # the English phrase won; its pack is named
