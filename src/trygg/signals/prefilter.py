@@ -30,6 +30,8 @@ except ImportError:  # pragma: no cover - older layout; analysis then always fal
 MIN_ANCHOR = 3
 #: Largest set of alternative strings tracked for one node before giving up on exactness.
 _MAX_SET = 512
+#: Literal length from which a shorter set of literals is preferred over longer literals.
+_GOOD_ENOUGH = 5
 
 # Node summary: (exact, required). ``exact`` is the finite set of strings the node matches (or
 # None); ``required`` is an any-of set of substrings every match contains (or None: unknown).
@@ -38,10 +40,14 @@ _EMPTY: frozenset[str] = frozenset({""})
 
 
 def _quality(strings: frozenset[str] | None) -> tuple[int, int]:
-    """Prefer sets whose shortest member has the most non-space characters (rarer), then smaller sets."""
+    """Prefer sets whose shortest member is rare enough (non-space length, capped), then smaller sets.
+
+    The cap matters: beyond ~5 letters a literal is rare anyway, and a small automaton (few
+    literals) stays in cache; 36,000 literals made the scan three times slower.
+    """
     if not strings:
         return (-1, 0)
-    return (min(len(s.replace(" ", "")) for s in strings), -len(strings))
+    return (min(_GOOD_ENOUGH, *(len(s.replace(" ", "")) for s in strings)), -len(strings))
 
 
 def _best(*candidates: frozenset[str] | None) -> frozenset[str] | None:
@@ -60,6 +66,7 @@ def _seq(items: list[tuple[object, object]], digits: bool = False) -> _Info:
     for item in items:
         sub_exact, sub_req = _node(item, digits)
         candidates.append(sub_req)
+        candidates.append(sub_exact)  # one part alone may be rarer per literal than the whole
         if exact is not None and sub_exact is not None and len(exact) * len(sub_exact) <= _MAX_SET:
             exact = frozenset(a + b for a, b in product(exact, sub_exact))
             continue
