@@ -244,3 +244,26 @@ def test_model_scores_are_fused_and_named():
     assert low.summary("mm")["risk"] <= plain.summary("mm")["risk"] <= high.summary("mm")["risk"]
     assert any(r["signal"] == "model" for r in high.summary("mm")["reasons"])
     assert high.dump_conversation("mm")["model_state"] == {"seen": len(lines)}
+
+
+class _BrokenMedia:
+    def assess(self, event, sender_is_minor, recipient_is_minor):
+        from trygg.media.errors import MediaError
+
+        raise MediaError(event.path or "data", "not an image")
+
+
+def test_unreadable_media_is_allowed_with_an_error_reason_and_a_warning():
+    engine = Engine(media=_BrokenMedia())
+    decision = engine.process(media_event("bad"))
+    assert decision.actions == ("allow",)
+    assert decision.reasons[0]["signal"] == "media_error"
+    assert engine.warnings[0][0] == "bad"
+
+
+def test_media_flag_the_conversation():
+    engine = Engine(media=_FixedMedia([("hash_match", 1.0)]))
+    engine.process(media_event("h1"))
+    summary = engine.summary("m")
+    assert summary["flagged"] and summary["offender_id"] == "m-a"
+    assert summary["first_alert_event_id"] == "h1"

@@ -79,11 +79,13 @@ def test_no_action_without_reasons():
 
 def test_media_rules_key_on_the_events_signals():
     policy = Policy.default()
-    match = assessment(1.0, event_type="media", event_signals=("hash_match",), label_guess="benign")
+    match = assessment(1.0, event_type="media", event_signals=(("hash_match", 1.0),), label_guess="benign")
     assert {"block", "report"} <= set(policy.decide(match).actions)
-    nude = assessment(0.9, event_type="media", event_signals=("nudity",), label_guess="benign")
+    nude = assessment(0.9, event_type="media", event_signals=(("nudity", 0.9),), label_guess="benign")
     assert {"blur", "warn_recipient"} <= set(policy.decide(nude).actions)
-    to_adult = assessment(0.9, event_type="media", event_signals=("nudity",), minor_id=None, label_guess="benign")
+    unsure = assessment(0.3, event_type="media", event_signals=(("nudity", 0.3),), label_guess="benign")
+    assert policy.decide(unsure).actions == ("allow",)
+    to_adult = assessment(0.9, event_type="media", event_signals=(("nudity", 0.9),), minor_id=None, label_guess="benign")
     assert policy.decide(to_adult).actions == ("allow",)
 
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from trygg.age.picture import AgeBook, AgePicture
 from trygg.conversation.state import Assessment, ConversationState, record_report, step
-from trygg.decision import Decision
+from trygg.decision import ACTIONS, Decision
 from trygg.events import (
     AccountEvent,
     ContactRequestEvent,
@@ -26,6 +26,7 @@ from trygg.events import (
     ReportEvent,
     text_for_detection,
 )
+from trygg.media.errors import MediaError
 from trygg.policy import Policy
 from trygg.signals import detect_signals
 from trygg.signals.base import Signal
@@ -161,34 +162,58 @@ class Engine:
         return decision
 
     def _media(self, event: MediaEvent) -> Decision | None:
+        """Media go through the assessor (hashes, banks, nudity); its signals meet the policy.
+
+        The assessor may also suggest actions (a bank's own action, e.g. ``hold_for_review``);
+        an enforcing policy adds them, since the bank owner decided them. Media that cannot be
+        read get an ``allow`` naming the error, and a warning.
+        """
         if self.media is None:
             return None
         sender = self.ages.peek(event.sender_id)
         recipient = self.ages.peek(event.recipient_id)
-        result = self.media.assess(event, sender.likely_minor, recipient.likely_minor)
+        try:
+            result = self.media.assess(event, sender.likely_minor, recipient.likely_minor)
+        except MediaError as exc:
+            self._warn(event.event_id, str(exc))
+            reason = {"signal": "media_error", "event_id": event.event_id, "value": str(exc)}
+            return Decision(event.event_id, ("allow",), 0.0, (reason,), self.policy.id, event.conversation_id)
         signals: list[Signal] = list(getattr(result, "signals", result) or [])
-        risk = max((s.score for s in signals), default=0.0)
-        minor_id = event.recipient_id if recipient.likely_minor else None
         assessment = Assessment(
             conversation_id=event.conversation_id or "",
             event_id=event.event_id,
             event_type="media",
-            risk=risk,
+            risk=max((s.score for s in signals), default=0.0),
             stage="none",
             label_guess="benign",
             offender_id=event.sender_id if signals else None,
-            minor_id=minor_id,
+            minor_id=event.recipient_id if recipient.likely_minor else None,
             adult_id=event.sender_id if sender.likely_adult else None,
             sender_id=event.sender_id,
             reasons=tuple(s.as_reason() for s in signals),
             sender_is_offender=bool(signals),
             sender_likely_minor=sender.likely_minor,
-            event_signals=tuple(s.name for s in signals),
+            event_signals=tuple((s.name, s.score) for s in signals),
         )
-        if event.conversation_id:
+        decision = self.policy.decide(assessment, event)
+        suggested = set(getattr(result, "suggested_actions", ()) or ()) - {"allow"}
+        if suggested and assessment.reasons and self.policy.mode == "enforce":
+            actions = (set(decision.actions) - {"allow"}) | suggested
+            decision = Decision(
+                event.event_id,
+                tuple(a for a in ACTIONS if a in actions),
+                decision.risk,
+                decision.reasons,
+                decision.policy,
+                decision.conversation_id,
+            )
+        if event.conversation_id and decision.severe:
             state = self._state(event.conversation_id)
-            return self._decide(state, assessment, event)
-        return self.policy.decide(assessment, event)
+            if state.first_alert_event_id is None:
+                state.first_alert_event_id = event.event_id
+                state.offender_id = event.sender_id
+                state.reasons = list(assessment.reasons)
+        return decision
 
     def _contact_request(self, event: ContactRequestEvent) -> Decision:
         sender = self.ages.peek(event.sender_id)

@@ -45,6 +45,8 @@ class AgePicture:
     adult_indicator_events: list[str] = field(default_factory=list)
     #: Ages verified by an age-assurance method outrank everything else.
     verified_adult: bool | None = None
+    #: Derived (p_adult, deception), recomputed on every change: read once per message per user.
+    _belief: tuple[float, bool] | None = field(default=None, init=False, repr=False, compare=False)
 
     # ---------------------------------------------------------------- updates
     def declare(self, age: int | None) -> bool:
@@ -52,6 +54,7 @@ class AgePicture:
         if age == self.declared_age:
             return False
         self.declared_age = age
+        self._belief = None
         return True
 
     def observe(self, signals: Iterable[Signal], text: str | None = None) -> bool:
@@ -78,7 +81,14 @@ class AgePicture:
                     self.adult_indicator_events.append(signal.event_id)
                     del self.adult_indicator_events[:-MAX_KEPT]
                     changed = True
+        if changed:
+            self._belief = None
         return changed
+
+    def verify(self, adult: bool) -> None:
+        """Record the outcome of an age-assurance check (outranks every claim)."""
+        self.verified_adult = adult
+        self._belief = None
 
     # ---------------------------------------------------------------- reading
     @property
@@ -99,16 +109,26 @@ class AgePicture:
     @property
     def suspected_age_deception(self) -> bool:
         """Presents as a minor, yet says an adult age or talks like an adult (work, car, kids)."""
-        if not self.claims_minor:
-            return False
-        return self.stated_adult_age is not None or self.adult_evidence >= ADULT_EVIDENCE_CONTRADICTS
+        belief = self._belief or self._derive()
+        return belief[1]
 
     @property
     def p_adult(self) -> float:
         """Probability-like belief that the user is an adult (0.5 = nothing known)."""
+        belief = self._belief or self._derive()
+        return belief[0]
+
+    def _derive(self) -> tuple[float, bool]:
+        deception = self.claims_minor and (
+            self.stated_adult_age is not None or self.adult_evidence >= ADULT_EVIDENCE_CONTRADICTS
+        )
+        self._belief = (self._p_adult(deception), deception)
+        return self._belief
+
+    def _p_adult(self, deception: bool) -> float:
         if self.verified_adult is not None:
             return 0.98 if self.verified_adult else 0.02
-        if self.suspected_age_deception:
+        if deception:
             return 0.85
         if self.stated_adult_age is not None:
             return 0.9

@@ -5,22 +5,28 @@ cue has an innocent reading (a coach says "meet at the field at 6", friends plan
 buyer pays by Swish, a parent asks "are you home alone?"). What separates grooming is the
 *combination* — tactics from several stages, coming from an adult, aimed at a minor. So:
 
-    z = BIAS
-        + g(p_adult(offender)) * sum_f  W[f] * s_f * (1 + REPEAT * min(n_f - 1, 3))   # evidence
-        + COMBO * max(0, stages_present - 1)                    # tactics from several stages
-        + pair bonuses (threat with images/money, gifts for images)
-        + MINOR * (pm - 1/2) + ASYM * (pa - 1/2) * 2 * max(0, pm - 1/2)   # adult -> minor asymmetry
-        + DECEPTION if the offender poses as a minor but talks like an adult
-        - GROUP in a many-person room (no recipient: nobody is singled out)
-        + MODEL * (2p - 1) when a learned model score is given   (bounded: never decisive alone)
-    risk = sigmoid(z),   g(p) = min(1, 0.2 + 1.6 p)
+    G = sum over grooming families  W[f] * s_f * (1 + REPEAT * min(n_f - 1, 3))
+        + COMBO * max(0, stages_present - 1)                 # tactics from several stages
+    C = sum over coercion families (threat, image_request)  W[f] * s_f * (...)
+        + SEXTORTION_BONUS (threat with images/sex/money) or SOLICITATION_BONUS (gifts + images)
+    z = BIAS + g(pa) * G + C
+        + MINOR * (pm - 1/2) + ASYM * (pa - 1/2) * 2 * max(0, pm - 1/2)    # adult -> minor
+        + DECEPTION  if the offender poses as a minor but talks like an adult
+        - GROUP      in a many-person room (nobody is singled out)
+        + MODEL * (2p - 1)  when a learned model score p is given (bounded: never decisive alone)
+    risk = sigmoid(z),   g(pa) = min(1, 0.2 + 1.6 * pa)
 
-with ``pa`` = p_adult(offender) and ``pm`` = p_minor(target). ``s_f`` is the family's decayed maximum in the candidate's own messages, so a stray cue fades
-over a long chat while a conversation that keeps escalating keeps its risk. The neutral point of
-the asymmetry term is "nothing known about either age" (0.5 * 0.5), so unknown ages neither help
-nor hurt; two minors or two adults pull the risk down. A minor's own words are not evidence
-against them: ``g`` shrinks the evidence of a likely minor (p_adult 0.12 keeps 39% of it), and
-their asymmetry term is negative too.
+``pa`` is p_adult of the candidate offender and ``pm`` p_minor of their counterpart (from
+:mod:`trygg.age.picture`; 0.5 when nothing is known). ``s_f`` is the family's decayed maximum in
+the candidate's *own* messages, so a stray cue fades over a long chat while a conversation that
+keeps escalating keeps its risk.
+
+The age terms: a target known to be a minor raises the risk, more so when the candidate is
+known to be an adult; a target known to be an adult lowers it; unknown ages are neutral. A
+minor's own words are not evidence against them: ``g`` shrinks grooming-style evidence of a
+likely minor (p_adult 0.12 keeps 39%), so teens may flirt and keep secrets. Coercion (threats,
+requests for images, payment for images) is not shrunk: peers, and adults posing as peers,
+extort and solicit too.
 """
 
 from __future__ import annotations
@@ -77,7 +83,7 @@ GIFT_PRESENT = 0.5
 AGE_INDEPENDENT = frozenset({"threat", "image_request"})
 #: Pair bonuses that name the harm: sextortion and solicitation.
 SEXTORTION_BONUS = 1.5
-SOLICITATION_BONUS = 0.8
+SOLICITATION_BONUS = 1.3
 MINOR = 2.5
 ASYM = 2.0
 DECEPTION = 0.6

@@ -24,7 +24,7 @@ MAX_PARTICIPANTS = 32
 #: Evidence entries kept in the state and returned per assessment.
 MAX_REASONS = 10
 #: Below this risk nobody is named as the likely offender.
-OFFENDER_FLOOR = 0.2
+OFFENDER_FLOOR = 0.35
 #: Default risk at which a conversation becomes an alert (the policy passes its own).
 DEFAULT_ALERT_RISK = 0.6
 #: Signal families that describe the speaker's own age, not a tactic used on someone.
@@ -54,8 +54,8 @@ class Assessment:
     #: Whether the event's sender is the likely offender (recipient-facing actions need this).
     sender_is_offender: bool = False
     sender_likely_minor: bool = False
-    #: Names of the signals seen in this very event (media rules key on them).
-    event_signals: tuple[str, ...] = ()
+    #: ``(name, score)`` of the signals seen in this very event (media rules key on them).
+    event_signals: tuple[tuple[str, float], ...] = ()
 
     @property
     def minor_target(self) -> bool:
@@ -88,6 +88,11 @@ class ConversationState:
     language_state: dict | None = None
     #: Opaque per-conversation state of the learned model (issue 3), when one is used.
     model_state: dict | None = None
+    #: The latest full assessment (not persisted): a message with no signals changes no
+    #: evidence, so it reuses this instead of re-fusing — most messages take this path.
+    _view: Assessment | None = field(default=None, init=False, repr=False, compare=False)
+    #: The participants' age beliefs the view was computed with (an account event can change them).
+    _view_ages: tuple = field(default=(), init=False, repr=False, compare=False)
 
     @property
     def flagged(self) -> bool:
@@ -175,7 +180,11 @@ def step(
         _record(me, signal.name, float(signal.score), now, signal)
     if recipient is not None:
         _participant(state, recipient, now, active=False)
-    return _assess(state, event, sender, recipient, ages, model_scores, alert_risk, tuple(s.name for s in signals))
+    if not signals and model_scores is None:
+        quiet = _unchanged(state, event, sender, ages)
+        if quiet is not None:
+            return state, quiet
+    return _assess(state, event, sender, recipient, ages, model_scores, alert_risk, tuple((s.name, s.score) for s in signals))
 
 
 def record_report(
@@ -192,7 +201,36 @@ def record_report(
     reason = {"signal": REPORT_FAMILY, "score": 1.0, "event_id": event.event_id, "value": event.reason}  # type: ignore[attr-defined]
     _record(target, REPORT_FAMILY, 1.0, now, None, reason)
     _participant(state, reporter, now, active=False)
-    return _assess(state, event, reported, reporter, ages, None, alert_risk, (REPORT_FAMILY,))
+    return _assess(state, event, reported, reporter, ages, None, alert_risk, ((REPORT_FAMILY, 1.0),))
+
+
+def _unchanged(state: ConversationState, event: object, sender: str, ages: Mapping[str, AgePicture]) -> Assessment | None:
+    """The assessment of a message that brings no new evidence, or None if it must be fused."""
+    if state.group:
+        risk = state.participants[sender]["risk"]
+        if risk >= OFFENDER_FLOOR:
+            return None
+        view = None
+    else:
+        view = state._view
+        if view is None or state._view_ages != _age_key(state, ages):
+            return None
+        risk = view.risk
+    return Assessment(
+        conversation_id=state.conversation_id,
+        event_id=event.event_id,  # type: ignore[attr-defined]
+        event_type=getattr(event, "type", "message"),
+        risk=risk,
+        stage=view.stage if view else STAGES[0],
+        label_guess=view.label_guess if view else "benign",
+        offender_id=view.offender_id if view else None,
+        minor_id=view.minor_id if view else None,
+        adult_id=view.adult_id if view else None,
+        sender_id=sender,
+        reasons=view.reasons if view else (),
+        sender_is_offender=view is not None and view.offender_id == sender,
+        sender_likely_minor=ages.get(sender, _BLANK).likely_minor,
+    )
 
 
 def _participant(state: ConversationState, user_id: str, now: int, active: bool = True) -> dict:
@@ -287,7 +325,7 @@ def _assess(
     ages: Mapping[str, AgePicture],
     model_scores: Mapping[str, object] | None,
     alert_risk: float,
-    event_signals: tuple[str, ...],
+    event_signals: tuple[tuple[str, float], ...],
 ) -> tuple[ConversationState, Assessment]:
     # Candidates whose fused risk may have changed: the sender (new signals) and, one-to-one,
     # the recipient (the sender may just have revealed being a minor, which changes asymmetry).
@@ -355,7 +393,14 @@ def _assess(
         sender_likely_minor=sender_pic.likely_minor,
         event_signals=event_signals,
     )
+    state._view = assessment
+    if not state.group:
+        state._view_ages = _age_key(state, ages)
     return state, assessment
+
+
+def _age_key(state: ConversationState, ages: Mapping[str, AgePicture]) -> tuple:
+    return tuple(ages.get(uid, _BLANK).p_adult for uid in state.participants)
 
 
 def _reasons(

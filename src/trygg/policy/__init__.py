@@ -29,6 +29,7 @@ _RULE_KEYS = {
     "sender_minor",
     "first_alert",
     "signals",
+    "min_score",
 }
 _LABELS = {"grooming", "solicitation", "sextortion", "benign"}
 _EVENT_TYPES = {"message", "media", "contact_request", "report", "age_proof", "ad_request"}
@@ -52,6 +53,7 @@ class Rule:
     sender_minor: bool = False
     first_alert: bool = False
     signals: frozenset[str] | None = None
+    min_score: float = 0.0
 
     def matches(self, a: Assessment) -> bool:
         if a.event_type not in self.event_types or a.risk < self.min_risk:
@@ -68,7 +70,9 @@ class Rule:
             return False
         if self.first_alert and not a.first_alert:
             return False
-        if self.signals is not None and not self.signals.intersection(a.event_signals):
+        if self.signals is not None and not any(
+            name in self.signals and score >= self.min_score for name, score in a.event_signals
+        ):
             return False
         return True
 
@@ -133,9 +137,18 @@ class Policy:
         rules = tuple(_rule(raw, f"rules[{i}]", fail) for i, raw in enumerate(raw_rules))
         return cls(name=name, version=version, rules=rules, alert_risk=alert_risk, mode=str(mode))
 
+    def __post_init__(self) -> None:
+        # Rules grouped by event type, so a message is checked against message rules only.
+        by_type: dict[str, tuple[Rule, ...]] = {}
+        for rule in self.rules:
+            for event_type in rule.event_types:
+                by_type[event_type] = by_type.get(event_type, ()) + (rule,)
+        object.__setattr__(self, "_by_type", by_type)
+
     def decide(self, assessment: Assessment, event: object | None = None) -> Decision:
         """The actions whose rules match, with the assessment's evidence as reasons."""
-        actions = {rule.action for rule in self.rules if rule.matches(assessment)}
+        rules = self._by_type.get(assessment.event_type, ())  # type: ignore[attr-defined]
+        actions = {rule.action for rule in rules if rule.matches(assessment)}
         if "warn_recipient" in actions:
             actions.discard("nudge_recipient")  # the warning is the stronger form of the nudge
         reasons = assessment.reasons
@@ -210,6 +223,7 @@ def _rule(raw: object, where: str, fail) -> Rule:  # type: ignore[no-untyped-def
         sender_minor=_flag(raw, "sender_minor", where, fail),
         first_alert=_flag(raw, "first_alert", where, fail),
         signals=_names(raw, "signals", where, None, fail),
+        min_score=_risk(raw.get("min_score", 0.0), f"{where}.min_score", fail),
     )
 
 
