@@ -169,3 +169,33 @@ def test_prefilter_never_hides_a_match() -> None:
                 assert entry.pattern_id in candidates, (entry.pattern_id, text)
         checked += 1
     assert matched > 500, "the random texts should exercise many patterns"
+
+
+# ------------------------------------------------------------------ speed guard
+
+REALISTIC = [
+    "haha ok see you at practice tomorrow, dont forget your boots!!",
+    "can you send me the homework for tuesday? i lost the sheet lol",
+    "hur gick provet idag? jag tror jag klarade det typ, matten var svår",
+    "we're getting pizza after the game, want to come with us later?",
+    "mamma säger att vi ska äta middag kl 18 så kom hem innan dess ok",
+    "omg did you see the new episode last night, i can't believe it",
+    "add me on snap its more private, whats ur username btw?",
+    "jag e 13 och går i sjuan, hur gammal e du då?",
+    "my train is 15 minutes late again, i'll be there around 9:30",
+    "ska vi spela fortnite ikväll? jag har nya skins att visa dig",
+]
+
+
+def test_detection_stays_fast() -> None:
+    """A loose guard (5x the 40 µs budget) against a pattern that defeats the prefilter."""
+    import time
+    import timeit
+
+    messages = [normalize(m) for m in REALISTIC] * 50
+    detector_for("sv").detect(messages[0], "w", "sv")
+    run = detector_for("sv").detect
+    seconds = min(
+        timeit.repeat(lambda: [run(m, "e", "sv") for m in messages], number=1, repeat=3, timer=time.process_time)
+    )
+    assert seconds / len(messages) < 200e-6
