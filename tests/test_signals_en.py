@@ -237,3 +237,51 @@ PARAPHRASES = [
 @pytest.mark.parametrize(("text", "family"), PARAPHRASES, ids=[f"{i:02d}-{p[1]}" for i, p in enumerate(PARAPHRASES)])
 def test_paraphrase(text: str, family: str) -> None:
     assert family in {s.name for s in _detect(text)}
+
+
+# ------------------------------------------------------------------ measured on shared data
+
+DATA = __import__("pathlib").Path(__file__).resolve().parents[1].parent / "shared" / "data"
+TACTIC_FAMILY = {"age_deception": "adult_indicator", "love_bombing": "compliments_trust"}
+
+
+def scenario_tactic_recall(language: str) -> tuple[int, int]:
+    """(tactics shown by a matching family, tactics labelled) over one language's scenarios."""
+    import json
+    from collections import defaultdict
+
+    root = DATA / "scenarios"
+    if not (root / "events.jsonl").is_file():
+        pytest.skip(f"scenario data not found at {root} (../shared/data)")
+    labels = [json.loads(line) for line in (root / "labels.jsonl").read_text(encoding="utf-8").splitlines()]
+    families: dict[str, set[str]] = defaultdict(set)
+    for line in (root / "events.jsonl").read_text(encoding="utf-8").splitlines():
+        event = json.loads(line)
+        if event["type"] == "message":
+            for s in detect_signals(normalize(event["text"]), event["event_id"], language):
+                families[event["conversation_id"]].add(s.name)
+    shown = total = 0
+    for label in labels:
+        if label["language"] != language:
+            continue
+        for tactic in label["tactics"]:
+            total += 1
+            shown += TACTIC_FAMILY.get(tactic, tactic) in families[label["conversation_id"]]
+    return shown, total
+
+
+@pytest.mark.data
+def test_scenario_tactics_are_detected_en() -> None:
+    shown, total = scenario_tactic_recall("en")
+    assert shown / total >= 0.85, f"{shown}/{total}"
+
+
+@pytest.mark.data
+def test_strong_signals_are_rare_in_everyday_dialogue() -> None:
+    """DailyDialog (everyday adult talk): signals scoring >= 0.7 in under 0.5% of utterances."""
+    path = DATA / "benign" / "dailydialog" / "dialogues_test.txt"
+    if not path.is_file():
+        pytest.skip(f"DailyDialog not found at {path} (../shared/data)")
+    utterances = [u.strip() for line in path.read_text(encoding="utf-8").splitlines() for u in line.split("__eou__") if u.strip()]
+    strong = sum(1 for u in utterances if any(s.score >= 0.7 for s in _detect(u)))
+    assert strong / len(utterances) < 0.005, f"{strong} of {len(utterances)} utterances"  # counts only, never lines

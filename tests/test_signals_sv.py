@@ -186,3 +186,11 @@ PARAPHRASES = [
 @pytest.mark.parametrize(("text", "family"), PARAPHRASES, ids=[f"{i:02d}-{p[1]}" for i, p in enumerate(PARAPHRASES)])
 def test_paraphrase(text: str, family: str) -> None:
     assert family in {s.name for s in _detect(text)}
+
+
+@pytest.mark.data
+def test_scenario_tactics_are_detected_sv() -> None:
+    from test_signals_en import scenario_tactic_recall  # tests/ is on sys.path (pytest rootdir)
+
+    shown, total = scenario_tactic_recall("sv")
+    assert shown / total >= 0.85, f"{shown}/{total}"
