@@ -285,3 +285,8 @@ def test_strong_signals_are_rare_in_everyday_dialogue() -> None:
     utterances = [u.strip() for line in path.read_text(encoding="utf-8").splitlines() for u in line.split("__eou__") if u.strip()]
     strong = sum(1 for u in utterances if any(s.score >= 0.7 for s in _detect(u)))
     assert strong / len(utterances) < 0.005, f"{strong} of {len(utterances)} utterances"  # counts only, never lines
+
+
+@pytest.mark.parametrize("text", ["til im 18 i cant", "when i'm 18 we can", "he's a 30 yo guy", "my 12 year old son"])
+def test_hypothetical_or_third_person_ages_are_not_claims(text: str) -> None:
+    assert [s.value for s in _detect(text) if s.name == "age_disclosure"] == []
