@@ -190,7 +190,9 @@ def test_paraphrase(text: str, family: str) -> None:
 
 @pytest.mark.data
 def test_scenario_tactics_are_detected_sv() -> None:
-    from test_signals_en import scenario_tactic_recall  # tests/ is on sys.path (pytest rootdir)
+    from test_signals_en import (
+        scenario_tactic_recall,  # tests/ is on sys.path (pytest rootdir)
+    )
 
     shown, total = scenario_tactic_recall("sv")
     assert shown / total >= 0.85, f"{shown}/{total}"

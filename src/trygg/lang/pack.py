@@ -1,4 +1,4 @@
-"""Language packs: the phrases each signal family looks for, kept as data in TOML files.
+r"""Language packs: the phrases each signal family looks for, kept as data in TOML files.
 
 Why data and not code: a moderator or a child-protection organisation that knows a language
 (or a new slang word) should be able to add it by editing one file and its tests, without
@@ -25,8 +25,18 @@ File format (``src/trygg/lang/<code>.toml``)::
     note = "why this entry exists"
 
 Patterns run on *normalised* text (``trygg.text.normalize``): casefolded, homoglyphs and
-in-word leetspeak folded, spaced letters joined. So patterns are lower case; an upper-case
-literal could never match and is rejected.
+in-word leetspeak folded, spaced letters joined, single spaces. So patterns are lower case; an
+upper-case literal could never match and is rejected. Write them as TOML literal strings
+(``'''...'''``) so backslashes and apostrophes need no escaping.
+
+Speed: the detector runs a pattern only when the text contains one of the literals every match
+of it needs (found automatically, see ``trygg.signals.prefilter``). A pattern whose matches need
+no literal of three or more letters (nor a digit) runs on every message, so prefer patterns
+built around real words.
+
+Adding a language: copy ``en.toml`` to ``<code>.toml`` (two or three letters), translate the
+phrases family by family (chat spellings included), and add ``tests/test_signals_<code>.py``
+with positives and near misses per family; ``available_languages()`` picks the file up.
 """
 
 from __future__ import annotations

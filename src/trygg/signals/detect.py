@@ -24,7 +24,13 @@ import re
 from collections.abc import Sequence
 from functools import cache, lru_cache
 
-from trygg.lang import COMMON_PACK, LanguagePack, PatternEntry, available_languages, load_pack
+from trygg.lang import (
+    COMMON_PACK,
+    LanguagePack,
+    PatternEntry,
+    available_languages,
+    load_pack,
+)
 from trygg.lang.pack import VALUE_FAMILIES
 from trygg.signals.base import SIGNAL_FAMILIES, Signal
 from trygg.signals.prefilter import LiteralScanner, needs_digit, required_literals
