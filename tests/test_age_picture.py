@@ -102,3 +102,24 @@ def test_age_book_peek_does_not_create():
     assert "nobody" not in book
     book.picture("a").declare(12)
     assert book.peek("a").likely_minor
+
+
+def test_a_loose_adult_number_does_not_overturn_a_clear_minor_claim():
+    pic = AgePicture("u")
+    pic.observe([age(13, "e1")])  # "i'm 13"
+    pic.observe([Signal("age_disclosure", 0.4, "e2", value=41)])  # a bare "41" (mum's age?)
+    assert pic.likely_minor and not pic.suspected_age_deception
+
+
+def test_a_clear_adult_claim_outweighs_a_bare_minor_number():
+    pic = AgePicture("u")
+    pic.observe([Signal("age_disclosure", 0.4, "e1", value=10)])  # a bare "10"
+    pic.observe([age(35, "e2")])  # "im 35"
+    assert pic.likely_adult and not pic.suspected_age_deception
+    assert pic.best_age_estimate == 35
+
+
+def test_loose_adult_number_alone_leans_adult():
+    pic = AgePicture("u")
+    pic.observe([Signal("age_disclosure", 0.4, "e1", value=30)])
+    assert pic.likely_adult and pic.p_adult < 0.9

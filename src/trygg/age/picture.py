@@ -30,6 +30,10 @@ MAX_KEPT = 6
 LIKELY = 0.65
 #: An adult-indicator score at or above this contradicts a minor claim.
 ADULT_EVIDENCE_CONTRADICTS = 0.5
+#: A stated age with a signal score at or above this is a clear first-person claim ("I'm 34",
+#: "34/m"); below it (a bare "34" in reply, a loosely phrased number) it may be someone else's
+#: age or a count of something, so on its own it never overturns a clear claim to be a minor.
+CLEAR_CLAIM = 0.75
 
 
 @dataclass
@@ -38,8 +42,8 @@ class AgePicture:
 
     user_id: str
     declared_age: int | None = None
-    #: ``[age, event_id]`` pairs in the order they were stated (most recent last, bounded).
-    stated_ages: list[list[int | str]] = field(default_factory=list)
+    #: ``[age, event_id, score]`` in the order they were stated (most recent last, bounded).
+    stated_ages: list[list] = field(default_factory=list)
     #: Strongest adult-indicator score seen in the user's own messages.
     adult_evidence: float = 0.0
     adult_indicator_events: list[str] = field(default_factory=list)
@@ -69,8 +73,11 @@ class AgePicture:
                 if age is None or (text is not None and _is_question(text, signal.span)):
                     continue
                 if self.stated_ages and self.stated_ages[-1][0] == age:
+                    if signal.score > self.stated_ages[-1][2]:
+                        self.stated_ages[-1][2] = float(signal.score)
+                        changed = True
                     continue
-                self.stated_ages.append([age, signal.event_id])
+                self.stated_ages.append([age, signal.event_id, float(signal.score)])
                 del self.stated_ages[:-MAX_KEPT]
                 changed = True
             elif signal.name == "adult_indicator":
@@ -91,20 +98,28 @@ class AgePicture:
         self._belief = None
 
     # ---------------------------------------------------------------- reading
+    def _last(self, adult: bool, min_score: float = 0.0) -> int | None:
+        for age, _, score in reversed(self.stated_ages):
+            if (age >= ADULT_AGE) == adult and score >= min_score:
+                return int(age)
+        return None
+
     @property
     def stated_adult_age(self) -> int | None:
-        adult = [int(a) for a, _ in self.stated_ages if int(a) >= ADULT_AGE]
-        return adult[-1] if adult else None
+        """The latest adult age the user clearly claimed for themselves."""
+        return self._last(True, CLEAR_CLAIM)
 
     @property
     def stated_minor_age(self) -> int | None:
-        minor = [int(a) for a, _ in self.stated_ages if int(a) < ADULT_AGE]
-        return minor[-1] if minor else None
+        """The latest minor age the user stated (even a bare "13" in reply)."""
+        return self._last(False)
 
     @property
     def claims_minor(self) -> bool:
-        """The user presents as a minor (declared or in chat)."""
-        return self.stated_minor_age is not None or (self.declared_age is not None and self.declared_age < ADULT_AGE)
+        """The user clearly presents as a minor (declared, or a clear claim in chat)."""
+        return self._last(False, CLEAR_CLAIM) is not None or (
+            self.declared_age is not None and self.declared_age < ADULT_AGE
+        )
 
     @property
     def suspected_age_deception(self) -> bool:
@@ -135,6 +150,8 @@ class AgePicture:
         if self.stated_minor_age is not None:
             # A stated age outweighs the sign-up form: children lie up to get in.
             return 0.12 if self.declared_age is None or self.declared_age < ADULT_AGE else 0.3
+        if self._last(True) is not None:
+            return 0.75  # only loosely stated adult ages
         if self.declared_age is not None:
             return 0.8 if self.declared_age >= ADULT_AGE else 0.2
         if self.adult_evidence > 0:
@@ -156,7 +173,7 @@ class AgePicture:
     @property
     def best_age_estimate(self) -> int | None:
         """A single age to show a moderator: an adult age said in chat wins over a minor claim."""
-        if self.suspected_age_deception or self.stated_adult_age is not None:
+        if self.stated_adult_age is not None:
             return self.stated_adult_age
         if self.stated_ages:
             return int(self.stated_ages[-1][0])
@@ -168,7 +185,7 @@ class AgePicture:
         if self.declared_age is not None:
             reason["declared_age"] = self.declared_age
         if self.stated_ages:
-            reason["stated_ages"] = [int(a) for a, _ in self.stated_ages]
+            reason["stated_ages"] = [int(a) for a, _, _ in self.stated_ages]
         if self.adult_indicator_events:
             reason["adult_indicator_events"] = list(self.adult_indicator_events)
         return reason
@@ -194,7 +211,7 @@ class AgePicture:
             return cls(
                 user_id=str(data["user_id"]),
                 declared_age=_opt_int(data.get("declared_age")),
-                stated_ages=[[int(a), str(e)] for a, e in data.get("stated_ages", [])],  # type: ignore[union-attr]
+                stated_ages=[[int(x[0]), str(x[1]), float(x[2])] for x in data.get("stated_ages", [])],  # type: ignore[union-attr]
                 adult_evidence=float(data.get("adult_evidence", 0.0)),  # type: ignore[arg-type]
                 adult_indicator_events=[str(e) for e in data.get("adult_indicator_events", [])],  # type: ignore[union-attr]
                 verified_adult=data.get("verified_adult"),  # type: ignore[arg-type]

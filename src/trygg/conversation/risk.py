@@ -11,6 +11,7 @@ buyer pays by Swish, a parent asks "are you home alone?"). What separates groomi
         + SEXTORTION_BONUS (threat with images/sex/money) or SOLICITATION_BONUS (gifts + images)
     z = BIAS + g(pa) * G + C
         + MINOR * (pm - 1/2) + ASYM * (pa - 1/2) * 2 * max(0, pm - 1/2)    # adult -> minor
+        + SEXUAL_MINOR * max(s_sexual_talk, s_image_request) * 2 max(0, pm - 1/2) * min(1, 2 pa)
         + DECEPTION  if the offender poses as a minor but talks like an adult
         - GROUP      in a many-person room (nobody is singled out)
         + MODEL * (2p - 1)  when a learned model score p is given (bounded: never decisive alone)
@@ -86,6 +87,9 @@ SEXTORTION_BONUS = 1.5
 SOLICITATION_BONUS = 1.3
 MINOR = 2.5
 ASYM = 2.0
+#: Sexualisation aimed at a known minor: weighs sexual talk / image requests by how surely the
+#: target is a minor (and, shrunk as g is, by how surely the speaker is not one).
+SEXUAL_MINOR = 1.5
 DECEPTION = 0.6
 GROUP = 0.6
 MODEL = 1.5
@@ -153,6 +157,12 @@ def fuse(
     elif "threat" in present:
         label = "sextortion"
     z = BIAS + z * min(1.0, 0.2 + 1.6 * p_adult_offender) + coercion
+    minor_side = max(0.0, p_minor_target - 0.5) * 2.0
+    if minor_side:
+        sexual = scores.get("sexual_talk", (0.0, 0))[0]
+        image = scores.get("image_request", (0.0, 0))[0]
+        sexual = max(sexual, image if image >= PRESENT else 0.0)
+        z += SEXUAL_MINOR * sexual * minor_side * min(1.0, 2.0 * p_adult_offender)
     z += MINOR * (p_minor_target - 0.5) + ASYM * (p_adult_offender - 0.5) * 2.0 * max(0.0, p_minor_target - 0.5)
     if deception:
         z += DECEPTION
