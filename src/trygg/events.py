@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
@@ -224,9 +224,18 @@ def read_events(path: str | Path, strict: bool = False) -> Iterator[ParsedLine]:
         yield from read_lines(handle, strict=strict)
 
 
+def event_field(event: Event, name: str) -> Any:
+    """A declared field of any event type, or None where that type has no such field.
+
+    ``getattr(event, name, None)`` does the same but, on models that keep unknown fields,
+    a missing name costs an exception inside pydantic: measurable at 10,000 events a second.
+    """
+    return event.__dict__.get(name)
+
+
 def conversation_of(event: Event) -> str | None:
     """The conversation an event belongs to, if any (the partition key for state and scale)."""
-    return getattr(event, "conversation_id", None)
+    return event_field(event, "conversation_id")
 
 
 def text_for_detection(text: str) -> tuple[str, bool]:

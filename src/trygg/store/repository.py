@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from trygg.decision import Decision
-from trygg.events import Event
+from trygg.events import Event, event_field
 from trygg.store.base import create_schema, make_engine
 from trygg.store.tables import AlertRow, ConversationRow, DecisionRow, EventRow, UserRow
 
@@ -99,7 +99,7 @@ class Store:
     ) -> None:
         """Persist one batch atomically: new events, non-allow decisions, state and alerts."""
         now = _now()
-        event_rows = [_event_row(event, now) for event in events if getattr(event, "event_id", None)]
+        event_rows = [_event_row(event, now) for event in events if event_field(event, "event_id")]
         decision_rows = [
             {
                 "event_id": d.event_id,
@@ -158,14 +158,14 @@ class Store:
 
 
 def _event_row(event: Event, now: datetime) -> dict[str, Any]:
-    text = getattr(event, "text", None)
+    text = event_field(event, "text")
     return {
         "event_id": event.event_id,  # type: ignore[union-attr]
         "type": event.type,
-        "conversation_id": getattr(event, "conversation_id", None),
-        "sender_id": getattr(event, "sender_id", None) or getattr(event, "user_id", None) or getattr(event, "reporter_id", None),
-        "recipient_id": getattr(event, "recipient_id", None) or getattr(event, "reported_id", None),
-        "sent_at": getattr(event, "sent_at", None),
+        "conversation_id": event_field(event, "conversation_id"),
+        "sender_id": event_field(event, "sender_id") or event_field(event, "user_id") or event_field(event, "reporter_id"),
+        "recipient_id": event_field(event, "recipient_id") or event_field(event, "reported_id"),
+        "sent_at": event_field(event, "sent_at"),
         "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None,
         "ingested_at": now,
     }
