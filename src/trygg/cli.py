@@ -35,8 +35,10 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _build_engine(policy: Path | None, with_model: bool = True) -> Any:
+def _build_engine(policy: Path | None, with_model: bool = True, store: Any = None, media_dir: Path | None = None) -> Any:
+    """The engine with the chosen policy, the shipped model, and media over the store's banks."""
     from trygg.engine import Engine
+    from trygg.media_wiring import LazyMediaAssessor
     from trygg.policy import Policy
 
     try:
@@ -51,7 +53,8 @@ def _build_engine(policy: Path | None, with_model: bool = True) -> Any:
             model = load_default()
         except ImportError:
             model = None
-    return Engine(policy=loaded_policy, model=model)
+    media = LazyMediaAssessor(store.engine, media_dir) if store is not None else None
+    return Engine(policy=loaded_policy, model=model, media=media)
 
 
 @app.command()
@@ -69,6 +72,9 @@ def scan(
     policy: Annotated[Optional[Path], typer.Option(help="Policy TOML file (default: the shipped default policy).")] = None,
     strict: Annotated[bool, typer.Option(help="Stop at the first invalid line instead of skipping it.")] = False,
     no_model: Annotated[bool, typer.Option("--no-model", help="Rules only: do not fuse the learned model.")] = False,
+    media_dir: Annotated[
+        Optional[Path], typer.Option(help="Folder that media event paths are relative to (default: the events file's folder).")
+    ] = None,
 ) -> None:
     """Scan EVENTS: decide per message, persist, and write one line per conversation to --out."""
     from trygg.events import StrictModeError, read_lines
@@ -77,11 +83,11 @@ def scan(
 
     if not events.is_file():
         raise _fail(f"{events}: no such file")
-    engine = _build_engine(policy, with_model=not no_model)
     try:
         store = Store(db)
     except Exception as exc:  # noqa: BLE001 - any driver error is an unusable argument here
         raise _fail(f"cannot open database: {exc}") from None
+    engine = _build_engine(policy, with_model=not no_model, store=store, media_dir=media_dir or events.parent)
     decisions_handle = decisions.open("w", encoding="utf-8") if decisions else None
     try:
         with _progress() as progress, events.open("rb") as handle:
@@ -362,7 +368,8 @@ def serve(
         raise _fail(f"the HTTP API needs the 'api' extra: {exc}") from None
     from trygg.store.repository import Store
 
-    uvicorn.run(create_app(Store(db), _build_engine(policy)), host=host, port=port, log_level="info")
+    store = Store(db)
+    uvicorn.run(create_app(store, _build_engine(policy, store=store)), host=host, port=port, log_level="info")
 
 
 def _register_optional_commands() -> None:
