@@ -106,9 +106,8 @@ class _Segment:
             np.cumsum(np.bincount(column, minlength=_BUCKETS), out=self.offsets[t, 1:])
             if t:
                 self.perm[(t - 1) * n : t * n] = np.argsort(column, kind="stable")
-            # Global positions: table 0 addresses rows directly, table t >= 1 addresses
-            # perm[(t - 1) * n ...], offset by n so that one gather covers all tables.
-            self.offsets[t] += t * n
+            # Table 0 addresses rows directly; table t >= 1 addresses perm[(t - 1) * n ...].
+            self.offsets[t] += max(0, t - 1) * n
 
     def append(self, ids: np.ndarray, codes: np.ndarray) -> None:
         """Flat segments only: faiss appends in place, the numpy side is re-concatenated."""
@@ -145,21 +144,16 @@ class _Segment:
         keys = query.view("<u2")
         probes = (keys[:, None] ^ masks[None, :]).astype(np.int64)  # (16, probes per table)
         rows = np.arange(_CHUNKS)[:, None]
-        starts = self.offsets[rows, probes].ravel()
-        lengths = self.offsets[rows, probes + 1].ravel() - starts
-        keep = lengths > 0
-        starts, lengths = starts[keep], lengths[keep]
-        if starts.size == 0:
+        starts = self.offsets[rows, probes]
+        lengths = self.offsets[rows, probes + 1] - starts
+        # Table 0's buckets are row ranges; the other tables' are ranges of ``perm``.
+        candidates = np.concatenate(
+            [_ranges(starts[0], lengths[0]), self.perm[_ranges(starts[1:].ravel(), lengths[1:].ravel())]]
+        )
+        if candidates.size == 0:
             return []
-        ends = np.cumsum(lengths)
-        gather = np.arange(ends[-1]) + np.repeat(starts - (ends - lengths), lengths)
         # A hash near the query in several chunks is gathered several times: distances are cheap,
         # so duplicates are dropped only among the (few) hits.
-        n = len(self.codes)
-        direct = gather < n
-        candidates = np.empty(len(gather), dtype=np.int64)
-        candidates[direct] = gather[direct]
-        candidates[~direct] = self.perm[gather[~direct] - n]
         words = np.take(self.codes.view(np.uint64), candidates, axis=0) ^ query.view(np.uint64)
         counts = np.bitwise_count(words).astype(np.uint16)  # uint8 would wrap at distance 256
         distances = counts[:, 0] + counts[:, 1] + counts[:, 2] + counts[:, 3]
@@ -167,6 +161,14 @@ class _Segment:
         candidates, first = np.unique(candidates[within], return_index=True)
         distances = distances[within][first]
         return self._hits(candidates, distances)
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The concatenation of ``range(start, start + length)`` for each pair, without a loop."""
+    ends = np.cumsum(lengths)
+    if ends.size == 0 or ends[-1] == 0:
+        return np.empty(0, dtype=np.int64)
+    return np.arange(ends[-1]) + np.repeat(starts - (ends - lengths), lengths)
 
 
 class PDQIndex:
