@@ -67,3 +67,20 @@ def test_malformed_xml_and_missing_author_are_precise_errors(tmp_path: Path) -> 
     )
     with pytest.raises(Pan12Error, match="conversation k9, message 1: no <author>"):
         list(read_corpus(anonymous))
+
+
+@pytest.mark.parametrize("with_model", [False, True], ids=["rules", "rules+model"])
+def test_engine_on_the_fixture_names_the_predator_and_nobody_else(with_model: bool) -> None:
+    from trygg.engine import Engine
+    from trygg.model import load_default
+    from trygg.pan12 import evaluate_pan12
+
+    model = load_default() if with_model else None
+    if with_model and model is None:
+        pytest.skip("no shipped model artefacts (run `trygg train`)")
+    report = evaluate_pan12(FIXTURE / "corpus.xml", FIXTURE / "predators.txt", Engine(model=model))
+    assert (report["conversations"], report["messages"]) == (3, 14)
+    m = report["predator_identification"]
+    # a1b2predator named, zz99absentpredator (not in the corpus) missed: P = 1, R = 1/2, F0.5 = 5/6
+    assert (m["precision"], m["recall"]) == (1.0, 0.5)
+    assert m["f05"] == pytest.approx(5 / 6)

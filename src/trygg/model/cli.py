@@ -21,6 +21,9 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Optional[Path], typer.Option(help="Folder for the model files (default: the shipped model's).")] = None,
         folds: Annotated[int, typer.Option(min=2, max=20, help="Grouped cross-validation folds.")] = 5,
         as_json: Annotated[bool, typer.Option("--json", help="Print the held-out report as JSON only.")] = False,
+        engine_report: Annotated[
+            bool, typer.Option(help="Also measure the whole engine with the model (shared data only; ~2 min).")
+        ] = True,
     ) -> None:
         """Train the conversation / author model; print held-out figures (grouped by offender and conversation).
 
@@ -44,7 +47,7 @@ def register(app: typer.Typer) -> None:
             if events is not None and labels is not None:
                 report = recipes.train_platform(events, labels, target, folds=folds, progress=progress)
             else:
-                report = recipes.train_shared(target, folds=folds, progress=progress)
+                report = recipes.train_shared(target, folds=folds, progress=progress, with_engine=engine_report)
         except ValueError as exc:
             typer.echo(f"cannot train: {exc}", err=True)
             raise typer.Exit(2) from None

@@ -71,6 +71,12 @@ class ConversationModel:
         self.conversation = conversation
         self.author = author
         self.metadata = dict(metadata or {})
+        # Both stages folded into one (features x 2) product: one matrix product per message.
+        stages = (conversation, author)
+        self._w = np.column_stack([st.coef / st.scale for st in stages])
+        self._b = np.asarray([st.intercept - float((st.mean / st.scale) @ st.coef) for st in stages])
+        self._platt_a = np.asarray([st.platt_a for st in stages])
+        self._platt_b = np.asarray([st.platt_b for st in stages])
 
     # -- per message -------------------------------------------------------------------------
     def text_logit(self, normalized_text: str) -> float:
@@ -127,10 +133,10 @@ class ConversationModel:
 
         targets = list(authors) if len(authors) <= RESCORE_ALL_UP_TO else [sender_id]
         rows = np.vstack([author_features(authors, uid, text_active) for uid in targets])
-        p_conv = self.conversation.proba(rows)
-        p_auth = self.author.proba(rows)
-        for uid, pc, pa in zip(targets, p_conv, p_auth):
-            scores[uid] = [float(pc), float(pa)]
+        z = self._platt_a * (rows @ self._w + self._b) + self._platt_b
+        probabilities = (1.0 / (1.0 + np.exp(-z))).tolist()
+        for uid, (pc, pa) in zip(targets, probabilities):
+            scores[uid] = [pc, pa]
         conversation = max(s[0] for s in scores.values())
         return {
             "conversation": conversation,

@@ -5,7 +5,8 @@ olds), the first ``PJ_MAX_MESSAGES`` messages of each: early detection is what m
 keeps training within minutes. Negatives: NPS chat rooms (whole sessions and 100-post windows:
 informal adult talk, flirting included), DailyDialog, and Swedish Tatoeba sentences stitched into
 two-person dialogues. A share of benign dialogues gets declared ages (two teens, two adults, an
-adult and a teen) so that ages alone never look like harm.
+adult and a teen) so that ages alone never look like harm, and half get one to three everyday
+lines with a surface cue (``CUE_LINES``) so that a single cue is not learnt as harm either.
 
 The scenarios and the project's own written chats are **not** trained on: they are the
 held-out measure of whether the model learnt grooming rather than these files.
@@ -22,12 +23,68 @@ from trygg.events import AccountEvent, Event, MessageEvent
 from trygg.model.training import SEED, Replayed, replay
 
 PJ_MAX_MESSAGES = 300
+#: Messages per Perverted-Justice conversation the text stage learns from (keeps training fast;
+#: the second stage still sees all ``PJ_MAX_MESSAGES``).
+PJ_TEXT_MESSAGES = 100
 NPS_WINDOW = 100
 TATOEBA_DIALOGUES = 1500
+#: Share of benign dialogues that get one to three everyday lines carrying a surface cue.
+CUE_SHARE = 0.5
+
+#: Everyday lines (written for trygg) that trip single signal families innocently: a parent,
+#: a coach, a buyer, a friend planning a surprise. Injected into benign dialogues so that one cue,
+#: even between an adult and a teen, is not learnt as grooming; what grooming adds is the
+#: combination and the sexualisation aimed at a minor.
+CUE_LINES = {
+    "en": (
+        "are you home alone tonight? dad is working late",
+        "don't tell anyone, it's a surprise for mum",
+        "send me a pic of the receipt please",
+        "practice moved, meet at the field at 6",
+        "I'll pay you back on cashapp tonight",
+        "can you send a photo of your homework page?",
+        "let's move this to discord, it's easier to play there",
+        "add me on snapchat, my other app is broken",
+        "which school does your cousin go to now?",
+        "you look so grown up in your graduation photo",
+        "happy birthday! there's a gift card in the envelope",
+        "keep it secret until the party ok?",
+        "where do you live now? I want to send you a postcard",
+        "you're so smart, I'm proud of you",
+        "can I pick you up from school at 3?",
+        "I'll transfer the money for the bike via paypal",
+        "what's your address for the delivery?",
+        "you're really talented, keep drawing",
+        "want to meet at the mall on saturday?",
+        "just between us, I think the teacher is leaving",
+    ),
+    "sv": (
+        "är du hemma ensam ikväll? pappa jobbar sent",
+        "säg inget till nån, det är en överraskning till mamma",
+        "kan du skicka en bild på kvittot?",
+        "träningen är flyttad, vi ses på planen kl 18",
+        "jag swishar dig ikväll",
+        "kan du skicka en bild på läxsidan?",
+        "vi tar det på discord istället, lättare att spela där",
+        "adda mig på snap, min andra app strular",
+        "vilken skola går din kusin på nu?",
+        "du ser så vuxen ut på studentbilden",
+        "grattis! det ligger ett presentkort i kuvertet",
+        "håll det hemligt till festen okej?",
+        "var bor du nu? jag vill skicka ett vykort",
+        "du är så duktig, jag är stolt över dig",
+        "kan jag hämta dig från skolan kl 15?",
+        "jag skickar pengarna för cykeln via swish",
+        "vilken adress ska leveransen till?",
+        "du är verkligen begåvad, fortsätt teckna",
+        "ska vi ses i köpcentret på lördag?",
+        "mellan oss, jag tror att läraren slutar",
+    ),
+}
 _EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 #: Total training weight per source in the second stage (each source's rows share it equally).
-SOURCE_WEIGHTS: dict[str, float] = {"pj": 1.0, "nps": 0.4, "dailydialog": 0.3, "tatoeba-sv": 0.3}
+SOURCE_WEIGHTS: dict[str, float] = {"pj": 1.0, "nps": 0.8, "dailydialog": 0.3, "tatoeba-sv": 0.3}
 
 
 def _with_ages(cid: str, users: Sequence[str], rng: np.random.Generator) -> list[Event]:
@@ -59,6 +116,17 @@ def _dialogue(cid: str, lines: Sequence[str]) -> list[Event]:
     ]
 
 
+def with_cues(lines: Sequence[str], language: str, rng: np.random.Generator) -> list[str]:
+    """Insert one to three everyday cue lines at random places (for ``CUE_SHARE`` of dialogues)."""
+    lines = list(lines)
+    if rng.random() >= CUE_SHARE:
+        return lines
+    cues = CUE_LINES[language]
+    for _ in range(int(rng.integers(1, 4))):
+        lines.insert(int(rng.integers(0, len(lines) + 1)), cues[int(rng.integers(0, len(cues)))])
+    return lines
+
+
 def tatoeba_dialogues(sentences: Sequence[str], count: int, rng: np.random.Generator) -> list[tuple[str, list[Event]]]:
     """Swedish sentences stitched into two-person dialogues of 6–16 lines (benign Swedish chat)."""
     order = rng.permutation(len(sentences))
@@ -68,7 +136,8 @@ def tatoeba_dialogues(sentences: Sequence[str], count: int, rng: np.random.Gener
         if pos + length > len(order):
             break
         cid = f"tatoeba-{number + 1}"
-        out.append((cid, _dialogue(cid, [sentences[i] for i in order[pos : pos + length]])))
+        lines = with_cues([sentences[i] for i in order[pos : pos + length]], "sv", rng)
+        out.append((cid, _dialogue(cid, lines)))
         pos += length
     return out
 
@@ -81,7 +150,9 @@ def shared_corpus(progress: Callable[[str], None] = lambda _msg: None) -> list[R
     out: list[Replayed] = []
     progress("pj")
     for conv in datasets.pj():
-        out.append(replay(conv.conversation_id, conv.events, conv.label, "pj", max_messages=PJ_MAX_MESSAGES))
+        replayed = replay(conv.conversation_id, conv.events, conv.label, "pj", max_messages=PJ_MAX_MESSAGES)
+        replayed.text_messages = PJ_TEXT_MESSAGES
+        out.append(replayed)
     progress("nps")
     for conv in datasets.nps_chat():
         label = conv.label
@@ -89,11 +160,14 @@ def shared_corpus(progress: Callable[[str], None] = lambda _msg: None) -> list[R
         messages = conv.messages
         for start in range(0, len(messages) - NPS_WINDOW // 2, NPS_WINDOW):
             window = messages[start : start + NPS_WINDOW]
-            out.append(replay(f"{conv.conversation_id}@{start}", window, label, "nps", group=conv.conversation_id))
+            replayed = replay(f"{conv.conversation_id}@{start}", window, label, "nps", group=conv.conversation_id)
+            replayed.text_messages = 0  # its lines are already in the whole room
+            out.append(replayed)
     progress("dailydialog")
     for conv in datasets.dailydialog():
-        users = sorted({m.sender_id for m in conv.messages})
-        events = _with_ages(conv.conversation_id, users, rng) + list(conv.messages)
+        cid = conv.conversation_id
+        messages = _dialogue(cid, with_cues([m.text for m in conv.messages], "en", rng))
+        events = _with_ages(cid, [f"{cid}-a", f"{cid}-b"], rng) + messages
         out.append(replay(conv.conversation_id, events, conv.label, "dailydialog"))
     progress("tatoeba")
     for cid, events in tatoeba_dialogues(datasets.tatoeba_swedish(), TATOEBA_DIALOGUES, rng):

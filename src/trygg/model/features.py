@@ -8,7 +8,9 @@ Two levels, because chat style is not grooming:
   languages rather than trusted where it has never seen data.
 * **Author features** over the conversation so far: signal-family counts for this author and
   for the other side, the age picture (stated / declared ages, an adult talking to a minor), the
-  tactic stages, and summaries of the text logits. These are what carry across languages; the
+  tactic stages, summaries of this author's text logits, and the room size. The *other* side's
+  text is deliberately not a feature: how the other person writes is chat style, not evidence
+  that this author grooms them (an early version leaned on it and flagged chat rooms). These are what carry across languages; the
   interactions with "the other side is a minor" are spelled out because a linear model cannot
   form products by itself, and a tactic aimed at a minor is what separates grooming from adult
   flirting.
@@ -46,6 +48,12 @@ STAGES: dict[str, tuple[str, ...]] = {
 #: Families that are tactics when aimed at a minor (not the minor's own disclosure).
 TACTICS: tuple[str, ...] = tuple(f for f in SIGNAL_FAMILIES if f not in ("age_disclosure",))
 _FAMILY_INDEX = {name: i for i, name in enumerate(SIGNAL_FAMILIES)}
+#: Families counted as features. ``age_disclosure`` is not: what a stated age *says* enters
+#: through the age picture, and its count would tell a chat where ages are typed (the
+#: Perverted-Justice decoys) from one where they are declared on the account — a data-set
+#: artefact, not grooming.
+COUNTED: tuple[str, ...] = tuple(f for f in SIGNAL_FAMILIES if f != "age_disclosure")
+_COUNTED_INDEX = [_FAMILY_INDEX[f] for f in COUNTED]
 
 
 def text_terms(text: str) -> tuple[list[str], list[str], list[str]]:
@@ -128,18 +136,17 @@ def _ages(author: Mapping[str, object]) -> tuple[bool, bool, float | None, float
     return lo <= MINOR_MAX_AGE, hi >= ADULT_AGE, lo, hi
 
 
-def _log(x: float) -> float:
-    return math.log1p(max(0.0, x))
-
-
-def _stage_counts(fam: list[int]) -> list[float]:
-    return [_log(sum(fam[_FAMILY_INDEX[f]] for f in families)) for families in STAGES.values()]
+#: family counts @ _STAGE_MATRIX = counts per stage; @ _TACTIC_VECTOR = tactic count.
+_STAGE_MATRIX = np.zeros((len(SIGNAL_FAMILIES), len(STAGES)))
+for _j, _families in enumerate(STAGES.values()):
+    for _f in _families:
+        _STAGE_MATRIX[_FAMILY_INDEX[_f], _j] = 1.0
+_TACTIC_VECTOR = np.asarray([1.0 if f in TACTICS else 0.0 for f in SIGNAL_FAMILIES])
 
 
 FEATURE_NAMES: tuple[str, ...] = (
-    ("log_messages", "message_share")
-    + tuple(f"self_{f}" for f in SIGNAL_FAMILIES)
-    + tuple(f"other_{f}" for f in SIGNAL_FAMILIES)
+    tuple(f"self_{f}" for f in COUNTED)
+    + tuple(f"other_{f}" for f in COUNTED)
     + tuple(f"self_stage_{s}" for s in STAGES)
     + tuple(f"other_stage_{s}" for s in STAGES)
     + (
@@ -160,7 +167,7 @@ FEATURE_NAMES: tuple[str, ...] = (
         "self_text_mean",
         "self_text_max",
         "self_text_high_share",
-        "other_text_mean",
+        "room_size",
     )
 )
 
@@ -171,10 +178,8 @@ def author_features(
     """The feature vector of one author against everyone else in the conversation so far."""
     me = authors[author_id]
     others = [a for uid, a in authors.items() if uid != author_id]
-    n_me = int(me["n"])  # type: ignore[arg-type]
-    n_all = n_me + sum(int(a["n"]) for a in others)  # type: ignore[arg-type]
-    fam_me: list[int] = list(me["fam"])  # type: ignore[arg-type]
-    fam_other = [sum(int(a["fam"][i]) for a in others) for i in range(len(SIGNAL_FAMILIES))]  # type: ignore[index]
+    fam_me = np.asarray(me["fam"], dtype=np.float64)
+    fam_other = np.sum([a["fam"] for a in others], axis=0, dtype=np.float64) if others else np.zeros_like(fam_me)
 
     self_minor, self_adult, self_lo, self_hi = _ages(me)
     other_minor = other_adult = False
@@ -191,47 +196,44 @@ def author_features(
         gap = max(0.0, self_hi - other_lo) / 10.0
     contradiction = self_minor and self_adult
 
-    tactics = _log(sum(fam_me[_FAMILY_INDEX[f]] for f in TACTICS))
-    stage_me = _stage_counts(fam_me)
+    tactics = math.log1p(float(fam_me @ _TACTIC_VECTOR))
+    stage_me = np.log1p(fam_me @ _STAGE_MATRIX)
     age_unknown = not other_minor and not other_adult
 
-    if text_active and int(me["tn"]) > 0:  # type: ignore[arg-type]
-        tn = int(me["tn"])  # type: ignore[arg-type]
+    tn = int(me["tn"])  # type: ignore[arg-type]
+    if text_active and tn > 0:
         text_mean = float(me["tsum"]) / tn  # type: ignore[arg-type]
         text_max = float(me["tmax"])  # type: ignore[arg-type]
         text_high = int(me["thigh"]) / tn  # type: ignore[arg-type]
     else:
         text_mean = text_max = text_high = 0.0
-    other_tn = sum(int(a["tn"]) for a in others)  # type: ignore[arg-type]
-    other_text = (
-        sum(float(a["tsum"]) for a in others) / other_tn if text_active and other_tn else 0.0  # type: ignore[arg-type]
-    )
     minor = 1.0 if other_minor else 0.0
-    row = (
-        [_log(n_me), n_me / n_all if n_all else 0.0]
-        + [_log(c) for c in fam_me]
-        + [_log(c) for c in fam_other]
-        + stage_me
-        + _stage_counts(fam_other)
-        + [
-            sum(1 for c in fam_me if c) / len(SIGNAL_FAMILIES),
-            float(self_minor),
-            float(self_adult),
-            minor,
-            float(other_adult),
-            float(adult_with_minor),
-            min(gap, 5.0),
-            float(contradiction),
-            tactics * minor,
-            stage_me[2] * minor,
-            stage_me[1] * minor,
-            stage_me[3] * minor,
-            tactics * (1.0 if age_unknown else 0.0),
-            1.0 if text_active else 0.0,
-            text_mean / TEXT_CLIP,
-            text_max / TEXT_CLIP,
-            text_high,
-            other_text / TEXT_CLIP,
-        ]
+    tail = [
+        float(np.count_nonzero(fam_me[_COUNTED_INDEX])) / len(COUNTED),
+        float(self_minor),
+        float(self_adult),
+        minor,
+        float(other_adult),
+        float(adult_with_minor),
+        min(gap, 5.0),
+        float(contradiction),
+        tactics * minor,
+        float(stage_me[2]) * minor,
+        float(stage_me[1]) * minor,
+        float(stage_me[3]) * minor,
+        tactics * (1.0 if age_unknown else 0.0),
+        1.0 if text_active else 0.0,
+        text_mean / TEXT_CLIP,
+        text_max / TEXT_CLIP,
+        text_high,
+        math.log(max(1, len(others))),
+    ]
+    return np.concatenate(
+        (
+            np.log1p(fam_me[_COUNTED_INDEX]),
+            np.log1p(fam_other[_COUNTED_INDEX]),
+            stage_me,
+            np.log1p(fam_other @ _STAGE_MATRIX),
+            tail,
+        )
     )
-    return np.asarray(row, dtype=np.float64)

@@ -20,6 +20,7 @@ from trygg.model.training import (
     fit_text,
     platt,
     stage_rows,
+    text_blind,
     text_matrix,
     text_weights_from,
     with_platt,
@@ -27,7 +28,12 @@ from trygg.model.training import (
 
 #: A conversation is "flagged" by the model alone when its score reaches this at any message.
 FLAG_THRESHOLD = 0.5
-VOCAB_SIZES = {"words": 12000, "bigrams": 8000, "chars": 30000}
+VOCAB_SIZES = {"words": 10000, "bigrams": 6000, "chars": 20000}
+#: Logit added to the conversation stage after class-balanced Platt scaling. Harm is far rarer
+#: than benign chat in any real stream, and the engine reads p = 0.5 as "no opinion"; one logit
+#: toward benign (prior odds about 1:2.7) kept parent/child hard negatives of the scenarios from
+#: being pushed over the alert line by the model while pj recall held (see docs/model-card.md).
+PRIOR_LOGIT_SHIFT = -1.0
 
 
 @dataclass
@@ -69,27 +75,38 @@ def _text_role(conv: Replayed, sender: str) -> str:
 
 
 def _text_data(conversations: Sequence[Replayed], role_weights: dict[str, float]):
-    rows, labels, roles = [], [], []
+    """Every English message (all get out-of-fold logits), and which of them the text stage
+    learns from, with per-role weights that sum to each role's share."""
+    rows, labels, roles, learn = [], [], [], []
     for ci, conv in enumerate(conversations):
         if conv.language != "en":
             continue
+        limit = len(conv.messages) if conv.text_messages is None else conv.text_messages
         for mi, message in enumerate(conv.messages):
             role = _text_role(conv, message.sender)
             rows.append((ci, mi))
             labels.append(1 if role.endswith("-offender") else 0)
             roles.append(role)
-    counts = Counter(roles)
+            learn.append(mi < limit)
+    learn_arr = np.asarray(learn, dtype=bool)
+    counts = Counter(r for r, keep in zip(roles, learn) if keep)
     weights = np.asarray(
-        [role_weights.get(r, 1.0 if r.endswith("-offender") else 0.5) / counts[r] for r in roles], dtype=np.float64
+        [role_weights.get(r, 1.0 if r.endswith("-offender") else 0.5) / max(counts[r], 1) for r in roles],
+        dtype=np.float64,
     )
-    weights *= len(weights) / weights.sum()
-    return rows, np.asarray(labels), weights
+    if learn_arr.any():
+        weights *= learn_arr.sum() / weights[learn_arr].sum()
+    return rows, np.asarray(labels), weights, learn_arr
 
 
 @dataclass
 class Fitted:
     model: ConversationModel
     cv_outcomes: list[Outcome]
+    #: The fold models and each conversation's fold, so a caller can measure the whole engine
+    #: on conversations its model never saw.
+    fold_models: list[ConversationModel]
+    fold_of: dict[str, int]
 
 
 def fit(
@@ -106,13 +123,13 @@ def fit(
     from sklearn.model_selection import GroupKFold
 
     groups_arr = np.asarray(groups)
-    text_rows, text_labels, text_w = _text_data(conversations, text_role_weights)
+    text_rows, text_labels, text_w, learn = _text_data(conversations, text_role_weights)
     texts = [conversations[ci].messages[mi].text for ci, mi in text_rows]
-    progress(f"vocabulary over {len(texts)} English messages")
-    vocab = build_vocabulary(texts, VOCAB_SIZES)
+    progress(f"vocabulary over {int(learn.sum())} of {len(texts)} English messages")
+    vocab = build_vocabulary((t for t, keep in zip(texts, learn) if keep), VOCAB_SIZES)
     matrix = text_matrix(texts, vocab)
-    row_conv = np.asarray([ci for ci, _ in text_rows])
-    has_text = len(texts) > 0 and len(set(text_labels.tolist())) == 2
+    row_conv = np.asarray([ci for ci, _ in text_rows], dtype=int)
+    has_text = bool(learn.any()) and len(set(text_labels[learn].tolist())) == 2
 
     splitter = GroupKFold(n_splits=folds)
     conv_index = np.arange(len(conversations))
@@ -127,11 +144,12 @@ def fit(
         if not has_text:
             fold_text.append(({}, 0.0))
             continue
-        train_rows = fold_of[row_conv] != k
+        in_train = fold_of[row_conv] != k
+        train_rows = in_train & learn
         progress(f"text model, fold {k + 1}/{folds}")
         clf = fit_text(matrix[train_rows], text_labels[train_rows], text_w[train_rows])
         fold_text.append(text_weights_from(clf, vocab))
-        test_rows = np.flatnonzero(~train_rows)
+        test_rows = np.flatnonzero(~in_train)
         decisions = clf.decision_function(matrix[test_rows])
         for r, d in zip(test_rows, decisions):
             ci, _mi = text_rows[r]
@@ -159,7 +177,7 @@ def fit(
     def fit_stages(indices: np.ndarray) -> tuple[LinearStage, LinearStage]:
         x, yc, yo, w = stack(indices)
         conv_rows, auth_rows = yc >= 0, yo >= 0
-        return fit_stage(x[conv_rows], yc[conv_rows], w[conv_rows]), fit_stage(x[auth_rows], yo[auth_rows], w[auth_rows])
+        return fit_stage(text_blind(x[conv_rows]), yc[conv_rows], w[conv_rows]), fit_stage(x[auth_rows], yo[auth_rows], w[auth_rows])
 
     fold_stages, oof = [], {"conv": ([], [], []), "auth": ([], [], [])}
     for k in range(folds):
@@ -167,18 +185,21 @@ def fit(
         conv_stage, auth_stage = fit_stages(conv_index[fold_of != k])
         fold_stages.append((conv_stage, auth_stage))
         x, yc, yo, w = stack(conv_index[fold_of == k])
-        for key, stage, y in (("conv", conv_stage, yc), ("auth", auth_stage, yo)):
+        for key, stage, y, xs in (("conv", conv_stage, yc, text_blind(x)), ("auth", auth_stage, yo, x)):
             keep = y >= 0
-            oof[key][0].append(stage.decision(x[keep]))
+            oof[key][0].append(stage.decision(xs[keep]))
             oof[key][1].append(y[keep])
             oof[key][2].append(w[keep])
     calibration = {}
     for key, (d, y, w) in oof.items():
         y_all = np.concatenate(y)
         calibration[key] = platt(np.concatenate(d), y_all, np.concatenate(w)) if len(set(y_all.tolist())) == 2 else (1.0, 0.0)
+    a, b = calibration["conv"]
+    calibration["conv"] = (a, b + PRIOR_LOGIT_SHIFT)
 
     # 3. held-out outcomes with the real inference code
     outcomes: list[Outcome] = []
+    fold_models = []
     for k in range(folds):
         progress(f"held-out scoring, fold {k + 1}/{folds}")
         conv_stage, auth_stage = fold_stages[k]
@@ -186,12 +207,13 @@ def fit(
         fold_model = ConversationModel(
             weights, intercept, with_platt(conv_stage, *calibration["conv"]), with_platt(auth_stage, *calibration["auth"])
         )
+        fold_models.append(fold_model)
         outcomes.extend(score_conversation(fold_model, conversations[i]) for i in conv_index[fold_of == k])
 
     # 4. the final model
     progress("final model")
     if has_text:
-        final_text = text_weights_from(fit_text(matrix, text_labels, text_w), vocab)
+        final_text = text_weights_from(fit_text(matrix[learn], text_labels[learn], text_w[learn]), vocab)
     else:
         final_text = ({}, 0.0)
     conv_stage, auth_stage = fit_stages(conv_index)
@@ -202,7 +224,7 @@ def fit(
         final_text[0], final_text[1],
         with_platt(conv_stage, *calibration["conv"]), with_platt(auth_stage, *calibration["auth"]), meta,
     )
-    return Fitted(model, outcomes)
+    return Fitted(model, outcomes, fold_models, {c.conversation_id: int(k) for c, k in zip(conversations, fold_of)})
 
 
 def summarise(outcomes: Sequence[Outcome]) -> dict[str, dict[str, float]]:

@@ -55,15 +55,23 @@ def read_labelled(events_path: Path, labels_path: Path, source: str) -> list[Rep
     return out
 
 
-def read_fixture_chats(folder: Path = FIXTURES) -> list[Replayed]:
-    """The project's written adult-adult and teen-teen chats (benign, never trained on)."""
+def fixture_conversations(folder: Path = FIXTURES) -> list[object]:
+    """The project's written adult-adult and teen-teen chats as labelled (benign) conversations."""
+    from trygg.datasets import LabelledConversation
     from trygg.events import read_events
 
     out = []
     for path in sorted(folder.glob("*/*.jsonl")):
         events = [p.event for p in read_events(path, strict=True)]
-        language = "sv" if "-sv" in path.stem else "en"
-        out.append(replay(path.stem, events, {"label": "benign", "language": language}, f"fixtures-{path.parent.name}"))
+        label = {
+            "conversation_id": path.stem,
+            "label": "benign",
+            "offender_id": None,
+            "first_harmful_event_id": None,
+            "language": "sv" if "-sv" in path.stem else "en",
+            "hard_negative": False,
+        }
+        out.append(LabelledConversation(path.stem, events, label))
     return out
 
 
@@ -73,11 +81,14 @@ def _with_groups(conversations: list[Replayed]) -> list[str]:
     return groups_for(keys)
 
 
-def train_shared(out: Path, folds: int = 5, progress: Callable[[str], None] = print) -> dict[str, object]:
+def train_shared(
+    out: Path, folds: int = 5, progress: Callable[[str], None] = print, with_engine: bool = True
+) -> dict[str, object]:
     """Reproduce the shipped model; held-out figures on pj (by offender), benign sets, and on
     the scenarios and fixture chats that training never sees."""
     from trygg import datasets
-    from trygg.model.corpus import SOURCE_WEIGHTS, shared_corpus
+    from trygg.model.corpus import PJ_MAX_MESSAGES, SOURCE_WEIGHTS, shared_corpus
+    from trygg.model.engine_eval import engine_report
 
     conversations = shared_corpus(progress)
     fitted = fit(
@@ -90,26 +101,25 @@ def train_shared(out: Path, folds: int = 5, progress: Callable[[str], None] = pr
         metadata={"trained_on": "shared", "seed": SEED, "sources": sorted(SOURCE_WEIGHTS)},
     )
     progress("scenarios and fixture chats (never trained on)")
-    unseen = [replay(c.conversation_id, c.events, c.label, "scenarios") for c in datasets.scenarios()]
-    unseen += read_fixture_chats()
+    scenarios = datasets.scenarios()
+    unseen = [replay(c.conversation_id, c.events, c.label, "scenarios") for c in scenarios]
+    unseen += [replay(c.conversation_id, c.events, c.label, "fixtures") for c in fixture_conversations()]
     outcomes: list[Outcome] = [score_conversation(fitted.model, c) for c in unseen]
-    report = {
-        "cross_validated": summarise(fitted.cv_outcomes),
-        "never_trained_on": summarise(outcomes),
-        "hard_negatives_flagged": sum(
-            1 for c, o in zip(unseen, outcomes) if o.flagged and _hard_negative(c.conversation_id)
-        ),
+    hard = {c.conversation_id for c in scenarios if c.label.get("hard_negative")}
+    report: dict[str, object] = {
+        "model_alone": {
+            "cross_validated": summarise(fitted.cv_outcomes),
+            "never_trained_on": summarise(outcomes),
+            "scenario_hard_negatives_flagged": sum(1 for o in outcomes if o.flagged and o.conversation_id in hard),
+        }
     }
+    if with_engine:
+        report["engine_with_model"] = engine_report(
+            fitted.model, fitted.fold_models, fitted.fold_of, PJ_MAX_MESSAGES, fixture_conversations, progress
+        )
     fitted.model.metadata["report"] = report
     fitted.model.save(out)
     return report
-
-
-def _hard_negative(conversation_id: str) -> bool:
-    from trygg import datasets
-
-    labels = {c.conversation_id: c.label for c in datasets.scenarios()}
-    return bool(labels.get(conversation_id, {}).get("hard_negative"))
 
 
 def train_platform(events: Path, labels: Path, out: Path, folds: int = 5, progress: Callable[[str], None] = print) -> dict[str, object]:
@@ -128,7 +138,7 @@ def train_platform(events: Path, labels: Path, out: Path, folds: int = 5, progre
         conversations, groups, {"platform": 1.0}, {"platform-offender": 1.0, "platform": 1.0},
         folds=folds, progress=progress, metadata={"trained_on": str(events), "seed": SEED},
     )
-    report = {"cross_validated": summarise(fitted.cv_outcomes)}
+    report = {"model_alone": {"cross_validated": summarise(fitted.cv_outcomes)}}
     fitted.model.metadata["report"] = report
     fitted.model.save(out)
     return report
