@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -84,10 +85,8 @@ class ConversationModel:
         words, bigrams, chars = text_terms(normalized_text)
         total = self.text_intercept
         for kind, terms in zip(TEXT_KINDS, (words, bigrams, chars)):
-            weights = self.text_weights[kind]
-            get = weights.get
-            for term in set(terms):
-                total += get(term, 0.0)
+            unique = set(terms)
+            total += sum(map(self.text_weights[kind].get, unique, repeat(0.0, len(unique))))
         return total
 
     # -- incremental conversation interface ---------------------------------------------------

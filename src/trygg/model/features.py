@@ -70,7 +70,7 @@ def text_terms(text: str) -> tuple[list[str], list[str], list[str]]:
         for n in CHAR_NGRAMS:
             if size < n:
                 break
-            chars.extend(padded[i : i + n] for i in range(size - n + 1))
+            chars += [padded[i : i + n] for i in range(size - n + 1)]
     return words, bigrams, chars
 
 
@@ -136,12 +136,9 @@ def _ages(author: Mapping[str, object]) -> tuple[bool, bool, float | None, float
     return lo <= MINOR_MAX_AGE, hi >= ADULT_AGE, lo, hi
 
 
-#: family counts @ _STAGE_MATRIX = counts per stage; @ _TACTIC_VECTOR = tactic count.
-_STAGE_MATRIX = np.zeros((len(SIGNAL_FAMILIES), len(STAGES)))
-for _j, _families in enumerate(STAGES.values()):
-    for _f in _families:
-        _STAGE_MATRIX[_FAMILY_INDEX[_f], _j] = 1.0
-_TACTIC_VECTOR = np.asarray([1.0 if f in TACTICS else 0.0 for f in SIGNAL_FAMILIES])
+_STAGE_INDEX = [[_FAMILY_INDEX[f] for f in families] for families in STAGES.values()]
+_TACTIC_INDEX = [_FAMILY_INDEX[f] for f in TACTICS]
+_log1p = math.log1p
 
 
 FEATURE_NAMES: tuple[str, ...] = (
@@ -178,8 +175,13 @@ def author_features(
     """The feature vector of one author against everyone else in the conversation so far."""
     me = authors[author_id]
     others = [a for uid, a in authors.items() if uid != author_id]
-    fam_me = np.asarray(me["fam"], dtype=np.float64)
-    fam_other = np.sum([a["fam"] for a in others], axis=0, dtype=np.float64) if others else np.zeros_like(fam_me)
+    fam_me: list[int] = me["fam"]  # type: ignore[assignment]
+    if len(others) == 1:
+        fam_other: list[int] = others[0]["fam"]  # type: ignore[assignment]
+    elif others:
+        fam_other = [sum(column) for column in zip(*(a["fam"] for a in others))]  # type: ignore[misc]
+    else:
+        fam_other = [0] * len(fam_me)
 
     self_minor, self_adult, self_lo, self_hi = _ages(me)
     other_minor = other_adult = False
@@ -196,8 +198,9 @@ def author_features(
         gap = max(0.0, self_hi - other_lo) / 10.0
     contradiction = self_minor and self_adult
 
-    tactics = math.log1p(float(fam_me @ _TACTIC_VECTOR))
-    stage_me = np.log1p(fam_me @ _STAGE_MATRIX)
+    tactics = _log1p(sum(fam_me[i] for i in _TACTIC_INDEX))
+    stage_me = [_log1p(sum(fam_me[i] for i in index)) for index in _STAGE_INDEX]
+    stage_other = [_log1p(sum(fam_other[i] for i in index)) for index in _STAGE_INDEX]
     age_unknown = not other_minor and not other_adult
 
     tn = int(me["tn"])  # type: ignore[arg-type]
@@ -208,8 +211,12 @@ def author_features(
     else:
         text_mean = text_max = text_high = 0.0
     minor = 1.0 if other_minor else 0.0
-    tail = [
-        float(np.count_nonzero(fam_me[_COUNTED_INDEX])) / len(COUNTED),
+    row = [_log1p(fam_me[i]) for i in _COUNTED_INDEX]
+    row += [_log1p(fam_other[i]) for i in _COUNTED_INDEX]
+    row += stage_me
+    row += stage_other
+    row += [
+        sum(1 for i in _COUNTED_INDEX if fam_me[i]) / len(COUNTED),
         float(self_minor),
         float(self_adult),
         minor,
@@ -218,9 +225,9 @@ def author_features(
         min(gap, 5.0),
         float(contradiction),
         tactics * minor,
-        float(stage_me[2]) * minor,
-        float(stage_me[1]) * minor,
-        float(stage_me[3]) * minor,
+        stage_me[2] * minor,
+        stage_me[1] * minor,
+        stage_me[3] * minor,
         tactics * (1.0 if age_unknown else 0.0),
         1.0 if text_active else 0.0,
         text_mean / TEXT_CLIP,
@@ -228,12 +235,4 @@ def author_features(
         text_high,
         math.log(max(1, len(others))),
     ]
-    return np.concatenate(
-        (
-            np.log1p(fam_me[_COUNTED_INDEX]),
-            np.log1p(fam_other[_COUNTED_INDEX]),
-            stage_me,
-            np.log1p(fam_other @ _STAGE_MATRIX),
-            tail,
-        )
-    )
+    return np.asarray(row, dtype=np.float64)
