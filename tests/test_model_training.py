@@ -168,3 +168,51 @@ def test_grouped_split_never_puts_an_offender_on_both_sides() -> None:
     groups = groups_for([(c.conversation_id, c.offender) for c in conversations])
     for train, test in GroupKFold(n_splits=3).split(np.zeros(len(groups)), groups=groups):
         assert not {conversations[i].offender for i in train} & {conversations[i].offender for i in test} - {None}
+
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.mark.data
+def test_trygg_train_on_a_platforms_own_events(tmp_path: Path) -> None:
+    """`trygg train --events --labels`: grouped CV figures printed, a loadable model written."""
+    from typer.testing import CliRunner
+
+    from trygg.cli import app
+
+    scenarios = SHARED / "scenarios"
+    if not scenarios.is_dir():
+        pytest.skip("../shared/data/scenarios is not present")
+    out = tmp_path / "model"
+    result = CliRunner().invoke(
+        app,
+        ["train", "--events", str(scenarios / "events.jsonl"), "--labels", str(scenarios / "labels.jsonl"),
+         "--out", str(out), "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)["model_alone"]["cross_validated"]
+    assert set(report) == {"platform/en", "platform/sv"}
+    assert all(0.0 <= v["recall"] <= 1.0 and "benign_flagged_share" in v for v in report.values())
+    assert ConversationModel.load(out).metadata["trained_on"].endswith("events.jsonl")
+
+
+def test_trygg_train_refuses_unusable_input(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from trygg.cli import app
+
+    events = tmp_path / "events.jsonl"
+    labels = tmp_path / "labels.jsonl"
+    events.write_text(
+        '{"type":"message","event_id":"e1","conversation_id":"c1","sender_id":"a","recipient_id":"b","text":"hi"}\n',
+        encoding="utf-8",
+    )
+    labels.write_text('{"conversation_id":"c1","label":"benign"}\n', encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(app, ["train", "--events", str(events), "--labels", str(labels), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "need at least 5 harmful" in result.output
+    result = runner.invoke(app, ["train", "--events", str(events)])
+    assert result.exit_code == 2 and "both --events and --labels" in result.output
+    labels.write_text('{"conversation_id":"c2","label":"benign"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["train", "--events", str(events), "--labels", str(labels), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "have no label" in result.output
