@@ -123,3 +123,9 @@ def test_loose_adult_number_alone_leans_adult():
     pic = AgePicture("u")
     pic.observe([Signal("age_disclosure", 0.4, "e1", value=30)])
     assert pic.likely_adult and pic.p_adult < 0.9
+
+
+def test_contradicting_loose_numbers_leave_the_age_unknown():
+    pic = AgePicture("u")
+    pic.observe([Signal("age_disclosure", 0.4, "e1", value=28), Signal("age_disclosure", 0.4, "e2", value=9)])
+    assert not pic.likely_minor and not pic.likely_adult

@@ -147,13 +147,17 @@ class AgePicture:
             return 0.85
         if self.stated_adult_age is not None:
             return 0.9
-        if self.stated_minor_age is not None:
-            # A stated age outweighs the sign-up form: children lie up to get in.
+        if self._last(False, CLEAR_CLAIM) is not None:
+            # A clear claim outweighs the sign-up form: children lie up to get in.
             return 0.12 if self.declared_age is None or self.declared_age < ADULT_AGE else 0.3
-        if self._last(True) is not None:
-            return 0.75  # only loosely stated adult ages
         if self.declared_age is not None:
             return 0.8 if self.declared_age >= ADULT_AGE else 0.2
+        # Only loose numbers ("13" in reply, "8" that may be a time): lean, and only one way.
+        loose_minor, loose_adult = self._last(False) is not None, self._last(True) is not None
+        if loose_minor and not loose_adult:
+            return 0.2
+        if loose_adult and not loose_minor:
+            return 0.75
         if self.adult_evidence > 0:
             return 0.5 + 0.35 * min(1.0, self.adult_evidence)
         return 0.5

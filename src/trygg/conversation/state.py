@@ -29,6 +29,10 @@ OFFENDER_FLOOR = 0.35
 DEFAULT_ALERT_RISK = 0.6
 #: Signal families that describe the speaker's own age, not a tactic used on someone.
 AGE_FAMILIES = frozenset({"age_disclosure", "adult_indicator"})
+#: Years between two minors from which the older one is not treated as the younger one's peer.
+AGE_GAP = 3
+#: ... and the p_adult they are then judged with (see _older_teen).
+PEER_FLOOR = 0.4
 #: Pseudo-family recorded when a participant is reported by another user.
 REPORT_FAMILY = "user_report"
 
@@ -287,7 +291,7 @@ def _fuse_candidate(
     model_p = _model_p(model_scores, uid)
     fusion = fuse(
         scores,
-        me.p_adult,
+        _older_teen(me, other),
         other.p_minor,
         deception=me.suspected_age_deception,
         group=state.group,
@@ -298,6 +302,21 @@ def _fuse_candidate(
         # review level, whatever the text said.
         fusion = Fusion(max(fusion.risk, 0.75), fusion.stage, fusion.label, fusion.contributions)
     return fusion, me, other, model_p
+
+
+def _older_teen(me: AgePicture, other: AgePicture) -> float:
+    """p_adult of the candidate, raised toward "unknown" for a teen much older than a child.
+
+    A 15-year-old courting a 12-year-old with secrecy and a meeting is not two peers flirting;
+    neither is an "age 15" account that may be an adult's. A gap of AGE_GAP years between two
+    minors therefore stops shrinking the older one's evidence as a peer's would be.
+    """
+    p = me.p_adult
+    if p < PEER_FLOOR and other.p_minor > 0.5:
+        mine, theirs = me.best_age_estimate, other.best_age_estimate
+        if mine is not None and theirs is not None and mine - theirs >= AGE_GAP:
+            return PEER_FLOOR
+    return p
 
 
 def _likeliest_minor(state: ConversationState, uid: str, ages: Mapping[str, AgePicture]) -> str | None:
