@@ -5,7 +5,7 @@ cue has an innocent reading (a coach says "meet at the field at 6", friends plan
 buyer pays by Swish, a parent asks "are you home alone?"). What separates grooming is the
 *combination* — tactics from several stages, coming from an adult, aimed at a minor. So:
 
-    G = sum over grooming families  W[f] * s_f * (1 + REPEAT * min(n_f - 1, 3))
+    G = sum over grooming families  W[f] * s_f * (1 + REPEAT * min(n_f - 1, REPEAT_CAP))
         + COMBO * max(0, stages_present - 1)                 # tactics from several stages
     C = sum over coercion families (threat, image_request)  W[f] * s_f * (...)
         + SEXTORTION_BONUS (threat with images/sex/money) or SOLICITATION_BONUS (gifts + images)
@@ -71,8 +71,10 @@ WEIGHTS: dict[str, float] = {
 }
 
 BIAS = -3.6
-#: Extra weight of a repeated family (the 2nd..4th message with the same tactic).
+#: Extra weight of a repeated family (the 2nd..7th message with the same tactic): persistent
+#: sexualisation or pressure is stronger evidence than one remark.
 REPEAT = 0.1
+REPEAT_CAP = 6
 #: Per additional stage present (a family counts as present at a decayed score >= PRESENT).
 COMBO = 0.7
 PRESENT = 0.6
@@ -134,7 +136,7 @@ def fuse(
         weight = WEIGHTS.get(family)
         if weight is None or score <= 0.0:
             continue
-        term = weight * score * (1.0 + REPEAT * min(count - 1, 3))
+        term = weight * score * (1.0 + REPEAT * min(count - 1, REPEAT_CAP))
         if family in AGE_INDEPENDENT:
             coercion += term
         else:
