@@ -193,3 +193,22 @@ def test_from_dict_rejects_garbage():
 
     with pytest.raises(ValueError, match="conversation state"):
         ConversationState.from_dict({"participants": {"u": {"n": "x"}}})
+
+
+def test_in_a_room_a_minor_present_counts_less_than_a_minor_addressed():
+    book = AgeBook()
+    book.picture("man").declare(35)
+    book.picture("girl").declare(13)
+    cues = ["compliments_trust", "sexual_talk", "platform_migration"]
+
+    def final(recipient):
+        state = ConversationState("c")
+        state, _ = step(state, MessageEvent(type="message", event_id="g0", conversation_id="c", sender_id="girl",
+                                            recipient_id=recipient and "man", text="x"), [], book)
+        for n, name in enumerate(cues, 1):
+            event = MessageEvent(type="message", event_id=f"g{n}", conversation_id="c", sender_id="man",
+                                 recipient_id=recipient, text="x")
+            state, a = step(state, event, [sig(name, event.event_id)], book)
+        return a.risk
+
+    assert final(None) < final("girl")

@@ -29,6 +29,8 @@ OFFENDER_FLOOR = 0.35
 DEFAULT_ALERT_RISK = 0.6
 #: Signal families that describe the speaker's own age, not a tactic used on someone.
 AGE_FAMILIES = frozenset({"age_disclosure", "adult_indicator"})
+#: How much the likeliest minor's age counts in a group room (1 = as in a one-to-one chat).
+GROUP_TARGET_WEIGHT = 0.5
 #: Years between two minors from which the older one is not treated as the younger one's peer.
 AGE_GAP = 3
 #: ... and the p_adult they are then judged with (see _older_teen).
@@ -289,10 +291,15 @@ def _fuse_candidate(
     me = ages.get(uid, _BLANK)
     other = ages.get(counterpart, _BLANK) if counterpart is not None else _BLANK
     model_p = _model_p(model_scores, uid)
+    p_minor = other.p_minor
+    if state.group:
+        # In a room nobody is addressed by name: the likeliest minor present may not be who the
+        # sender is talking to, so their age counts for half.
+        p_minor = 0.5 + (p_minor - 0.5) * GROUP_TARGET_WEIGHT
     fusion = fuse(
         scores,
         _older_teen(me, other),
-        other.p_minor,
+        p_minor,
         deception=me.suspected_age_deception,
         group=state.group,
         model_p=model_p,
