@@ -30,6 +30,8 @@ def register(app: typer.Typer) -> None:
         Without --events it reproduces the shipped model from ../shared/data (fixed seeds).
         """
         try:
+            import sklearn  # noqa: F401  (only training needs it; inference is numpy)
+
             from trygg.model import recipes
         except ImportError as exc:  # scikit-learn is the `train` extra
             typer.echo(f"training needs scikit-learn: pip install 'trygg[train]' ({exc})", err=True)
