@@ -93,13 +93,13 @@ def test_same_signals_between_two_minors_do_not_alert():
 
 
 def test_same_signals_between_two_adults_do_not_alert():
-    state, out = run(GROOMING[:-1], ages(adult_age=30, kid_age=29))
+    state, _out = run(GROOMING[:-1], ages(adult_age=30, kid_age=29))
     assert not state.flagged
 
 
 def test_minor_signals_are_not_evidence_against_the_minor():
     script = [(B, ["sexual_talk", "image_request"]), (A, []), (B, ["secrecy", "platform_migration"])]
-    state, out = run(script, ages())
+    _state, out = run(script, ages())
     assert max(a.risk for a in out) < 0.35
     assert out[-1].offender_id in (None, A)
 

@@ -9,20 +9,20 @@ REASON = ({"signal": "image_request", "score": 0.9, "event_id": "e1"},)
 
 
 def assessment(risk, **kw):
-    base = dict(
-        conversation_id="c1",
-        event_id="e1",
-        event_type="message",
-        risk=risk,
-        stage="sexualisation",
-        label_guess="grooming" if risk >= 0.6 else "benign",
-        offender_id="a",
-        minor_id="k",
-        adult_id="a",
-        sender_id="a",
-        reasons=REASON,
-        sender_is_offender=True,
-    )
+    base = {
+        "conversation_id": "c1",
+        "event_id": "e1",
+        "event_type": "message",
+        "risk": risk,
+        "stage": "sexualisation",
+        "label_guess": "grooming" if risk >= 0.6 else "benign",
+        "offender_id": "a",
+        "minor_id": "k",
+        "adult_id": "a",
+        "sender_id": "a",
+        "reasons": REASON,
+        "sender_is_offender": True,
+    }
     base.update(kw)
     return Assessment(**base)
 

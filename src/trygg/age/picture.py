@@ -210,7 +210,7 @@ class AgePicture:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> "AgePicture":
+    def from_dict(cls, data: Mapping[str, object]) -> AgePicture:
         try:
             return cls(
                 user_id=str(data["user_id"]),

@@ -130,7 +130,7 @@ class ConversationState:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> "ConversationState":
+    def from_dict(cls, data: Mapping[str, object]) -> ConversationState:
         try:
             participants = {
                 str(uid): {
@@ -177,7 +177,6 @@ def step(
     """
     sender: str = event.sender_id  # type: ignore[attr-defined]
     recipient: str | None = getattr(event, "recipient_id", None)
-    event_id: str = event.event_id  # type: ignore[attr-defined]
     state.messages += 1
     if recipient is None:
         state.group = True
@@ -194,7 +193,8 @@ def step(
         quiet = _unchanged(state, event, sender, ages)
         if quiet is not None:
             return state, quiet
-    return _assess(state, event, sender, recipient, ages, model_scores, alert_risk, tuple((s.name, s.score) for s in signals))
+    event_signals = tuple((s.name, s.score) for s in signals)
+    return _assess(state, event, sender, recipient, ages, model_scores, alert_risk, event_signals)
 
 
 def record_report(

@@ -70,11 +70,7 @@ class Rule:
             return False
         if self.first_alert and not a.first_alert:
             return False
-        if self.signals is not None and not any(
-            name in self.signals and score >= self.min_score for name, score in a.event_signals
-        ):
-            return False
-        return True
+        return not (self.signals is not None and not any(name in self.signals and score >= self.min_score for name, score in a.event_signals))
 
 
 @dataclass(frozen=True)
@@ -92,12 +88,12 @@ class Policy:
         return f"{self.name}@{self.version}"
 
     @classmethod
-    def default(cls) -> "Policy":
+    def default(cls) -> Policy:
         text = resources.files("trygg.policy").joinpath("default.toml").read_text(encoding="utf-8")
         return cls.from_toml(text, source="default.toml")
 
     @classmethod
-    def load(cls, path: str | Path) -> "Policy":
+    def load(cls, path: str | Path) -> Policy:
         path = Path(path)
         try:
             text = path.read_text(encoding="utf-8")
@@ -106,7 +102,7 @@ class Policy:
         return cls.from_toml(text, source=str(path))
 
     @classmethod
-    def from_toml(cls, text: str, source: str = "<policy>") -> "Policy":
+    def from_toml(cls, text: str, source: str = "<policy>") -> Policy:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -114,13 +110,13 @@ class Policy:
         return cls.from_dict(data, source)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object], source: str = "<policy>") -> "Policy":
+    def from_dict(cls, data: Mapping[str, object], source: str = "<policy>") -> Policy:
         def fail(key: str, message: str) -> PolicyError:
             return PolicyError(f"{source}: {key}: {message}")
 
         unknown = set(data) - {"name", "version", "mode", "alert_risk", "rules"}
         if unknown:
-            raise fail(sorted(unknown)[0], "unknown key")
+            raise fail(min(unknown), "unknown key")
         name = data.get("name")
         if not isinstance(name, str) or not name or "@" in name:
             raise fail("name", "required, a non-empty string without '@'")
@@ -205,7 +201,7 @@ def _rule(raw: object, where: str, fail) -> Rule:  # type: ignore[no-untyped-def
         raise fail(where, "must be a table")
     unknown = set(raw) - _RULE_KEYS
     if unknown:
-        raise fail(f"{where}.{sorted(unknown)[0]}", "unknown key")
+        raise fail(f"{where}.{min(unknown)}", "unknown key")
     action = raw.get("action")
     if action not in ACTIONS or action == "allow":
         raise fail(f"{where}.action", f"must be one of {', '.join(ACTIONS[1:])}, got {action!r}")
