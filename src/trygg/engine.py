@@ -283,7 +283,7 @@ class Engine:
             "conversation_id": conversation_id,
             "flagged": flagged,
             "label_guess": state.label_guess if flagged else "benign",
-            "risk": round(state.peak_risk, 4),
+            "risk": round(max(state.peak_risk, state.risk), 4),  # the highest the conversation reached
             "offender_id": state.offender_id if flagged else None,
             "first_alert_event_id": state.first_alert_event_id,
             "reasons": list(state.reasons),
