@@ -4,7 +4,8 @@ The stream is generated (never taken from the shared data sets) so that the benc
 anywhere and says nothing about any real person: many short everyday conversations in Swedish
 and English, with a few percent that turn harmful, like a platform's traffic. Latency per message
 is the time to parse its line plus the engine's step; throughput is end to end, including the
-batched SQLite writes.
+batched SQLite writes. What a long-running process builds once (pattern prefilters, the language
+detector) is built before the clock starts and reported apart as ``startup_seconds``.
 """
 
 from __future__ import annotations
@@ -106,6 +107,18 @@ def _timed_parse(lines: Any, parse_seconds: list[float]) -> Any:
         yield parsed
 
 
+def _warm_up(model: Any) -> None:
+    """Build what a long-running engine builds once (pattern prefilters per language pack,
+    the language detector), so the stream figures are steady-state; the cost is reported as
+    ``startup_seconds``."""
+    from trygg.engine import Engine
+    from trygg.events import MessageEvent
+
+    engine = Engine(model=model)
+    for number, text in enumerate(("hej hur mår du, vad gör du ikväll", "hey how are you, what are you doing tonight")):
+        engine.process(MessageEvent(type="message", event_id=f"warm-{number}", conversation_id=f"warm-{number}", sender_id="a", text=text))
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -129,6 +142,9 @@ def run_pipeline_benchmark(messages: int, conversations: int, use_model: bool = 
         stream = Path(folder) / "stream.jsonl"
         generate_stream(stream, messages, conversations)
         store = Store(f"sqlite:///{folder}/bench.db")
+        started = time.perf_counter()
+        _warm_up(model)
+        startup = time.perf_counter() - started
         engine = _TimedEngine(Engine(model=model))
         parse_seconds: list[float] = []
         started = time.perf_counter()
@@ -144,6 +160,7 @@ def run_pipeline_benchmark(messages: int, conversations: int, use_model: bool = 
         "conversations": conversations,
         "model": model is not None,
         "seconds": round(elapsed, 3),
+        "startup_seconds": round(startup, 3),
         "messages_per_second": round(message_count / elapsed, 1),
         "p50_ms": round(1000 * statistics.median(latencies), 4),
         "p99_ms": round(1000 * _percentile(latencies, 0.99), 4),
