@@ -267,3 +267,35 @@ def test_media_flag_the_conversation():
     summary = engine.summary("m")
     assert summary["flagged"] and summary["offender_id"] == "m-a"
     assert summary["first_alert_event_id"] == "h1"
+
+
+SEXTORTION_SV = [
+    ("a", "hej, minns du bilderna du skickade?"),
+    ("b", "ja varför"),
+    ("a", "skicka tre till ikväll annars sprider jag dem till hela din skola"),
+    ("b", "snälla jag är bara 14"),
+    ("a", "du har en timme. säg inget till någon"),
+]
+
+SOLICITATION_EN = [
+    ("a", "hey i have tons of robux, want some?"),
+    ("b", "yes!! im 11 lol"),
+    ("a", "i'll give you 2000 robux if you send me private pics without clothes"),
+]
+
+
+@pytest.mark.parametrize(
+    "lines, label", [(SEXTORTION_SV, "sextortion"), (SOLICITATION_EN, "solicitation")], ids=["sv-sextortion", "en-solicitation"]
+)
+def test_coercion_of_a_minor_is_flagged(lines, label):
+    engine = Engine()
+    decisions = run(engine, chat("k", lines))
+    summary = engine.summary("k")
+    assert summary["flagged"] and summary["offender_id"] == "k-a"
+    assert summary["label_guess"] == label
+    assert decisions[-1].severe
+
+
+def test_solicitation_of_a_minor_is_reported():
+    decisions = run(Engine(), chat("k", SOLICITATION_EN))
+    assert "report" in decisions[-1].actions
