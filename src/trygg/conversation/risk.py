@@ -8,7 +8,8 @@ buyer pays by Swish, a parent asks "are you home alone?"). What separates groomi
     G = sum over grooming families  W[f] * s_f * (1 + REPEAT * min(n_f - 1, REPEAT_CAP))
         + COMBO * max(0, stages_present - 1)                 # tactics from several stages
     C = sum over coercion families (threat, image_request)  W[f] * s_f * (...)
-        + SEXTORTION_BONUS (threat with images/sex/money) or SOLICITATION_BONUS (gifts + images)
+        + SEXTORTION_BONUS (threat with images/sex/money; half of it, scaled by pm, for a threat
+          alone) or SOLICITATION_BONUS (gifts + images)
     z = BIAS + g(pa) * G + C
         + MINOR * (pm - 1/2) + ASYM * (pa - 1/2) * 2 * max(0, pm - 1/2)    # adult -> minor
         + SEXUAL_MINOR * max(s_sexual_talk, s_image_request) * 2 max(0, pm - 1/2) * min(1, 2 pa)
@@ -157,6 +158,9 @@ def fuse(
         coercion += SOLICITATION_BONUS
         label = "solicitation"
     elif "threat" in present:
+        # A threat with nothing to pair it with yet: still the sextortion tactic when the target
+        # is a child (the images may be old, or sent elsewhere).
+        coercion += SEXTORTION_BONUS * 0.5 * max(0.0, p_minor_target - 0.5) * 2.0
         label = "sextortion"
     z = BIAS + z * min(1.0, 0.2 + 1.6 * p_adult_offender) + coercion
     minor_side = max(0.0, p_minor_target - 0.5) * 2.0
