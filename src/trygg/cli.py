@@ -226,17 +226,13 @@ def _load_dataset(name: str) -> list[Any]:
 
 
 def _read_labels(path: Path) -> dict[str, dict[str, Any]]:
+    from trygg.labels import read_labels
+
     if not path.is_file():
         raise _fail(f"{path}: no such file")
-    labels: dict[str, dict[str, Any]] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            label = json.loads(line)
-            labels[str(label["conversation_id"])] = label
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            console.print(f"[yellow]rejected[/yellow] {path}:line {number}: {exc}")
+    labels, errors = read_labels(path)
+    for number, message in errors:
+        console.print(f"[yellow]rejected[/yellow] {path}:line {number}: {message}")
     return labels
 
 

@@ -6,7 +6,6 @@ from the real inference code) and save plain arrays + JSON.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,15 +22,12 @@ def read_labelled(events_path: Path, labels_path: Path, source: str) -> list[Rep
     or a conversation without a label is an error (training on a silent default would lie)."""
     from trygg.events import AccountEvent, MessageEvent, read_events
 
-    labels: dict[str, dict[str, object]] = {}
-    for number, line in enumerate(labels_path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            label = json.loads(line)
-            labels[str(label["conversation_id"])] = label
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ValueError(f"{labels_path}: line {number}: not a label ({exc})") from None
+    from trygg.labels import read_labels
+
+    labels, errors = read_labels(labels_path)
+    if errors:
+        number, message = errors[0]
+        raise ValueError(f"{labels_path}: line {number}: {message}")
     accounts: dict[str, AccountEvent] = {}
     grouped: dict[str, list[object]] = {}
     for parsed in read_events(events_path):
