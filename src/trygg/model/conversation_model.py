@@ -17,12 +17,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from itertools import repeat
+from functools import lru_cache
+from itertools import pairwise, repeat
 from pathlib import Path
 
 import numpy as np
 
-from trygg.model.features import FEATURE_NAMES, add_message, author_features, new_author, text_terms
+from trygg.model.features import (
+    FEATURE_NAMES,
+    AuthorScorer,
+    add_message,
+    new_author,
+    token_char_ngrams,
+    words_of,
+)
 
 #: Bumped whenever features or the artefact layout change; artefacts carry it and are checked.
 FORMAT_VERSION = 1
@@ -31,6 +39,10 @@ MAX_AUTHORS = 64
 #: Up to this many authors every author is re-scored per message; beyond, only the sender.
 RESCORE_ALL_UP_TO = 8
 TEXT_KINDS: tuple[str, ...] = ("words", "bigrams", "chars")
+#: Distinct tokens whose in-vocabulary character n-grams are remembered. Chat vocabulary is
+#: Zipf-distributed, so a bounded cache of this size serves nearly every token of real traffic
+#: from memory; the n-grams of a token never change, so the cache cannot go stale.
+TOKEN_CACHE_SIZE = 1 << 16
 
 
 class ArtefactError(ValueError):
@@ -78,16 +90,36 @@ class ConversationModel:
         self._b = np.asarray([st.intercept - float((st.mean / st.scale) @ st.coef) for st in stages])
         self._platt_a = np.asarray([st.platt_a for st in stages])
         self._platt_b = np.asarray([st.platt_b for st in stages])
+        self._scorer = AuthorScorer(self._w, self._b, self._platt_a, self._platt_b)
+        self._token_ngrams = lru_cache(maxsize=TOKEN_CACHE_SIZE)(self._in_vocabulary_ngrams)
 
     # -- per message -------------------------------------------------------------------------
     def text_logit(self, normalized_text: str) -> float:
-        """Logit of "this line reads like an offender's line" (English-trained)."""
-        words, bigrams, chars = text_terms(normalized_text)
+        """Logit of "this line reads like an offender's line" (English-trained).
+
+        The sum over the message's *distinct* terms of their weights, as
+        :func:`trygg.model.features.text_terms` defines them. Character n-grams never cross a
+        token, so each token's in-vocabulary n-grams are looked up once (bounded cache) and the
+        message's set is their union: the same set, without building every n-gram string of
+        every message again.
+        """
+        words = words_of(normalized_text)
+        weights = self.text_weights
+        word_w, bigram_w, char_w = weights["words"], weights["bigrams"], weights["chars"]
         total = self.text_intercept
-        for kind, terms in zip(TEXT_KINDS, (words, bigrams, chars)):
-            unique = set(terms)
-            total += sum(map(self.text_weights[kind].get, unique, repeat(0.0, len(unique))))
+        total += sum(map(word_w.get, set(words), repeat(0.0)))
+        total += sum(map(bigram_w.get, {f"{a} {b}" for a, b in pairwise(words)}, repeat(0.0)))
+        tokens = set(normalized_text.split())
+        if len(tokens) == 1:
+            chars = self._token_ngrams(tokens.pop())
+        else:
+            chars = frozenset().union(*map(self._token_ngrams, tokens))
+        total += sum(map(char_w.__getitem__, chars))
         return total
+
+    def _in_vocabulary_ngrams(self, token: str) -> frozenset[str]:
+        char_w = self.text_weights["chars"]
+        return frozenset(g for g in token_char_ngrams(token) if g in char_w)
 
     # -- incremental conversation interface ---------------------------------------------------
     @staticmethod
@@ -131,9 +163,7 @@ class ConversationModel:
             scores.pop(evicted, None)
 
         targets = list(authors) if len(authors) <= RESCORE_ALL_UP_TO else [sender_id]
-        rows = np.vstack([author_features(authors, uid, text_active) for uid in targets])
-        z = self._platt_a * (rows @ self._w + self._b) + self._platt_b
-        probabilities = (1.0 / (1.0 + np.exp(-z))).tolist()
+        probabilities = self._scorer.probabilities(authors, targets, text_active)
         for uid, (pc, pa) in zip(targets, probabilities):
             scores[uid] = [pc, pa]
         conversation = max(s[0] for s in scores.values())

@@ -61,17 +61,32 @@ def text_terms(text: str) -> tuple[list[str], list[str], list[str]]:
 
     The same function builds the training matrix and scores at inference, so the two cannot drift.
     """
-    words = _WORD.findall(text)
+    words = words_of(text)
     bigrams = [f"{a} {b}" for a, b in zip(words, words[1:])]
     chars: list[str] = []
     for token in text.split():
-        padded = f" {token} "
-        size = len(padded)
-        for n in CHAR_NGRAMS:
-            if size < n:
-                break
-            chars += [padded[i : i + n] for i in range(size - n + 1)]
+        chars += token_char_ngrams(token)
     return words, bigrams, chars
+
+
+def words_of(text: str) -> list[str]:
+    """The word terms of :func:`text_terms` (bigrams are pairs of neighbours among them)."""
+    return _WORD.findall(text)
+
+
+def token_char_ngrams(token: str) -> list[str]:
+    """Character n-grams of one whitespace token padded with a space each side (``char_wb``).
+
+    Apart so that inference can look a token's n-grams up once: they never cross a token.
+    """
+    padded = f" {token} "
+    size = len(padded)
+    grams: list[str] = []
+    for n in CHAR_NGRAMS:
+        if size < n:
+            break
+        grams += [padded[i : i + n] for i in range(size - n + 1)]
+    return grams
 
 
 def _stated_ages(signals: Iterable[object]) -> list[float]:
@@ -236,3 +251,155 @@ def author_features(
         math.log(max(1, len(others))),
     ]
     return np.asarray(row, dtype=np.float64)
+
+
+
+def _sigmoid(t: float) -> float:
+    if t >= 0.0:
+        return 1.0 / (1.0 + math.exp(-t))
+    e = math.exp(t)  # no overflow for very negative t
+    return e / (1.0 + e)
+
+
+class AuthorScorer:
+    """:func:`author_features` folded into a linear model's output, for several authors at once.
+
+    Why: inference re-scores every author of a conversation on every message, and building
+    each feature row (some fifty ``log1p`` and sums, then a matrix product) cost more than
+    everything else the engine does per message; numpy does not help at this size (a few
+    microseconds of call overhead per operation). Most features are zero — nearly every family
+    count is — and a zero feature adds nothing to ``w·x``, so this walks the family counts once,
+    adds the weights of what is non-zero, and applies the Platt scaling with ``math``. The
+    result equals ``σ(a·(author_features(...) @ w + b) + c)`` up to float rounding of the sum
+    order; ``tests/test_model_fast_path.py`` holds the two together.
+    """
+
+    def __init__(self, weights: np.ndarray, bias: np.ndarray, platt_a: np.ndarray, platt_b: np.ndarray) -> None:
+        w = [(float(a), float(b)) for a, b in np.asarray(weights, dtype=np.float64).tolist()]
+        if len(w) != len(FEATURE_NAMES):
+            raise ValueError(f"{len(w)} weight rows for {len(FEATURE_NAMES)} features")
+        self._b = (float(bias[0]), float(bias[1]))
+        self._a = (float(platt_a[0]), float(platt_a[1]))
+        self._c = (float(platt_b[0]), float(platt_b[1]))
+        counted, stages = len(COUNTED), len(STAGES)
+        position = {family: k for k, family in enumerate(COUNTED)}
+        tactics = set(_TACTIC_INDEX)
+        # Per family: its self / other count weights (zero when not counted), whether it counts
+        # towards breadth and tactics, and the stages it belongs to.
+        self._families = []
+        for f, name in enumerate(SIGNAL_FAMILIES):
+            k = position.get(name)
+            self._families.append(
+                (
+                    w[k] if k is not None else (0.0, 0.0),
+                    w[counted + k] if k is not None else (0.0, 0.0),
+                    k is not None,
+                    f in tactics,
+                    tuple(s for s, index in enumerate(_STAGE_INDEX) if f in index),
+                )
+            )
+        at = 2 * counted
+        self._stage_self = w[at : at + stages]
+        self._stage_other = w[at + stages : at + 2 * stages]
+        self._rest = w[at + 2 * stages :]  # self_breadth ... room_size, in FEATURE_NAMES order
+        self._counted = float(counted)
+
+    def probabilities(
+        self, authors: Mapping[str, Mapping[str, object]], targets: list[str], text_active: bool
+    ) -> list[list[float]]:
+        """Per target (ids in ``authors``): [p(conversation), p(offender | suspicious)]."""
+        ids = list(authors)
+        everyone = list(authors.values())
+        fams: list[list[int]] = [a["fam"] for a in everyone]  # type: ignore[misc]
+        totals = [sum(column) for column in zip(*fams)]
+        any_count = any(totals)  # most conversations have no signal yet: nothing to walk
+        ages = [_ages(a) for a in everyone]
+        room = math.log(max(1, len(ids) - 1))
+        positions = range(len(ids)) if targets == ids else [ids.index(uid) for uid in targets]
+        (b0, b1), (a0, a1), (c0, c1) = self._b, self._a, self._c
+        out: list[list[float]] = []
+        for position in positions:
+            fam = fams[position]
+            z0, z1 = b0, b1
+            stage_me = [0] * len(_STAGE_INDEX)
+            stage_other = [0] * len(_STAGE_INDEX)
+            tactic_count = 0
+            breadth = 0
+            for f, (own_w, other_w, counted, tactic, stages) in enumerate(self._families) if any_count else ():
+                mine = fam[f]
+                theirs = totals[f] - mine
+                if mine:
+                    value = _log1p(mine)
+                    z0 += value * own_w[0]
+                    z1 += value * own_w[1]
+                    breadth += counted
+                    if tactic:
+                        tactic_count += mine
+                    for s in stages:
+                        stage_me[s] += mine
+                if theirs:
+                    value = _log1p(theirs)
+                    z0 += value * other_w[0]
+                    z1 += value * other_w[1]
+                    for s in stages:
+                        stage_other[s] += theirs
+            stage_log = [_log1p(v) if v else 0.0 for v in stage_me]
+            for value, (w0, w1) in zip(stage_log, self._stage_self):
+                if value:
+                    z0 += value * w0
+                    z1 += value * w1
+            for v, (w0, w1) in zip(stage_other, self._stage_other):
+                if v:
+                    value = _log1p(v)
+                    z0 += value * w0
+                    z1 += value * w1
+
+            self_minor, self_adult, _self_lo, self_hi = ages[position]
+            other_minor = other_adult = False
+            other_lo: float | None = None
+            for j, (minor, adult, lo, _hi) in enumerate(ages):
+                if j == position:
+                    continue
+                other_minor |= minor
+                other_adult |= adult
+                if minor and lo is not None:
+                    other_lo = lo if other_lo is None else min(other_lo, lo)
+            gap = 0.0
+            if self_hi is not None and other_lo is not None and other_minor:
+                gap = max(0.0, self_hi - other_lo) / 10.0
+            me = everyone[position]
+            tn = int(me["tn"])  # type: ignore[arg-type]
+            if text_active and tn > 0:
+                text_mean = float(me["tsum"]) / tn  # type: ignore[arg-type]
+                text_max = float(me["tmax"])  # type: ignore[arg-type]
+                text_high = int(me["thigh"]) / tn  # type: ignore[arg-type]
+            else:
+                text_mean = text_max = text_high = 0.0
+            minor = 1.0 if other_minor else 0.0
+            tactics = _log1p(tactic_count)
+            rest = (
+                breadth / self._counted,
+                float(self_minor),
+                float(self_adult),
+                minor,
+                float(other_adult),
+                float(self_adult and not self_minor and other_minor),
+                min(gap, 5.0),
+                float(self_minor and self_adult),
+                tactics * minor,
+                stage_log[2] * minor,
+                stage_log[1] * minor,
+                stage_log[3] * minor,
+                tactics * (0.0 if other_minor or other_adult else 1.0),
+                1.0 if text_active else 0.0,
+                text_mean / TEXT_CLIP,
+                text_max / TEXT_CLIP,
+                text_high,
+                room,
+            )
+            for value, (w0, w1) in zip(rest, self._rest):
+                if value:
+                    z0 += value * w0
+                    z1 += value * w1
+            out.append([_sigmoid(a0 * z0 + c0), _sigmoid(a1 * z1 + c1)])
+        return out

@@ -1,0 +1,89 @@
+"""The model's inference fast path gives the reference scores.
+
+``ConversationModel`` scores with :class:`trygg.model.features.AuthorScorer` and a per-token
+n-gram cache; training builds features with :func:`author_features` and :func:`text_terms`.
+These tests replay fixed conversations through both and require the same numbers (1e-9),
+so a speed-up can never quietly change what the shipped artefacts mean.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from trygg.model import load_default
+from trygg.model.conversation_model import ConversationModel
+from trygg.model.features import author_features, text_terms
+from trygg.signals import detect_signals
+from trygg.text.normalize import normalize
+
+pytestmark = pytest.mark.skipif(load_default() is None, reason="no shipped artefacts (run `trygg train`)")
+
+_LINES = [
+    ("adult", "hey how old are you?"),
+    ("kid", "im 13, why"),
+    ("adult", "you're so mature for your age, i'm 34 btw"),
+    ("kid", "lol ok"),
+    ("adult", "don't tell your parents about us, add me on snap it's more private"),
+    ("other", "hej hej vad gör ni"),
+    ("adult", "send me a pic of you, i'll give you a $50 gift card for pics"),
+    ("kid", "no thanks"),
+    ("adult", "we could meet at the mall saturday, just you and me"),
+]
+
+
+def _reference_text_logit(model: ConversationModel, text: str) -> float:
+    total = model.text_intercept
+    for kind, terms in zip(("words", "bigrams", "chars"), text_terms(text)):
+        total += sum(model.text_weights[kind].get(term, 0.0) for term in set(terms))
+    return total
+
+
+def _reference_probabilities(model: ConversationModel, state: dict, targets: list[str], text_active: bool) -> np.ndarray:
+    rows = np.vstack([author_features(state["authors"], uid, text_active) for uid in targets])
+    z = model._platt_a * (rows @ model._w + model._b) + model._platt_b
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+@pytest.mark.parametrize("text", [text for _, text in _LINES] + ["", "a", "ab ab ab", "snapchat snap snap!! 😀 ok"])
+def test_text_logit_equals_the_training_terms(text: str) -> None:
+    model = load_default()
+    normalized = normalize(text).text
+    assert model.text_logit(normalized) == pytest.approx(_reference_text_logit(model, normalized), abs=1e-9)
+
+
+@pytest.mark.parametrize("text_active", [True, False])
+def test_scores_equal_author_features_along_a_conversation(text_active: bool) -> None:
+    model = load_default()
+    state = model.new_state()
+    hints = {"adult": 34.0, "kid": None, "other": 15.0}
+    for i, (sender, text) in enumerate(_LINES):
+        normalized = normalize(text)
+        signals = detect_signals(normalized, f"e{i}", "en")
+        model.update(state, sender, normalized.text, signals, hints[sender], "en")
+        targets = list(state["authors"])
+        fast = model._scorer.probabilities(state["authors"], targets, text_active)
+        reference = _reference_probabilities(model, state, targets, text_active)
+        np.testing.assert_allclose(fast, reference, rtol=0, atol=1e-12)
+        # One target out of several (the path used in big rooms).
+        np.testing.assert_allclose(
+            model._scorer.probabilities(state["authors"], [sender], text_active),
+            _reference_probabilities(model, state, [sender], text_active),
+            rtol=0,
+            atol=1e-12,
+        )
+    assert any(sum(author["fam"]) for author in state["authors"].values())  # the signals did count
+
+
+def test_scores_equal_the_reference_in_a_big_room() -> None:
+    """Beyond RESCORE_ALL_UP_TO authors only the sender is re-scored, on both paths."""
+    model = load_default()
+    state = model.new_state()
+    for i in range(12):
+        sender = f"u{i}"
+        normalized = normalize(_LINES[i % len(_LINES)][1])
+        signals = detect_signals(normalized, f"e{i}", "en")
+        result = model.update(state, sender, normalized.text, signals, 14.0 if i % 3 else 40.0, "en")
+        expected = _reference_probabilities(model, state, [sender], True)[0]
+        assert state["scores"][sender] == pytest.approx(expected.tolist(), abs=1e-12)
+        assert result["conversation"] == pytest.approx(max(s[0] for s in state["scores"].values()), abs=1e-12)
