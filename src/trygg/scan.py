@@ -43,9 +43,8 @@ def _batches(parsed: Iterable[ParsedLine], size: int) -> Iterator[list[ParsedLin
         yield batch
 
 
-def _users_of(event: Event) -> set[str]:
-    ids = {event_field(event, name) for name in ("user_id", "sender_id", "recipient_id", "reporter_id", "reported_id")}
-    return {uid for uid in ids if uid}
+#: Fields of any event type that name a user whose age picture the engine may need.
+_USER_FIELDS = ("user_id", "sender_id", "recipient_id", "reporter_id", "reported_id")
 
 
 def scan(
@@ -121,11 +120,11 @@ def scan(
 
 
 def _skip_known(events: list[Event], store: Store, report: ScanReport) -> list[Event]:
-    ids = [e.event_id for e in events if event_field(e, "event_id")]  # type: ignore[union-attr]
+    ids = [eid for e in events if (eid := e.__dict__.get("event_id"))]
     known = store.known_event_ids(ids) if ids else set()
     if not known:
         return events
-    kept = [e for e in events if event_field(e, "event_id") not in known]
+    kept = [e for e in events if e.__dict__.get("event_id") not in known]
     report.duplicates += len(events) - len(kept)
     return kept
 
@@ -133,9 +132,10 @@ def _skip_known(events: list[Event], store: Store, report: ScanReport) -> list[E
 def _load_state(
     events: list[Event], engine: Engine, store: Store, loaded_conversations: set[str], loaded_users: set[str]
 ) -> None:
-    conversation_ids = {cid for e in events if (cid := event_field(e, "conversation_id"))}
+    conversation_ids = {cid for e in events if (cid := e.__dict__.get("conversation_id"))}
     _load_conversations(list(conversation_ids), engine, store, loaded_conversations)
-    user_ids = set().union(*(_users_of(e) for e in events)) - loaded_users if events else set()
+    # Straight from each event's field dict (what event_field reads): this runs for every event.
+    user_ids = {uid for e in events for uid in map(e.__dict__.get, _USER_FIELDS) if uid} - loaded_users
     if user_ids:
         for uid, picture in store.load_users(user_ids).items():
             engine.load_user(uid, picture)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from trygg.decision import Decision
-from trygg.events import Event, event_field
+from trygg.events import Event
 from trygg.store.base import create_schema, make_engine
 from trygg.store.tables import AlertRow, ConversationRow, DecisionRow, EventRow, UserRow
 
@@ -99,7 +99,7 @@ class Store:
     ) -> None:
         """Persist one batch atomically: new events, non-allow decisions, state and alerts."""
         now = _now()
-        event_rows = [_event_row(event, now) for event in events if event_field(event, "event_id")]
+        event_rows = [_event_row(event, now) for event in events if event.__dict__.get("event_id")]
         decision_rows = [
             {
                 "event_id": d.event_id,
@@ -158,14 +158,16 @@ class Store:
 
 
 def _event_row(event: Event, now: datetime) -> dict[str, Any]:
-    text = event_field(event, "text")
+    # The event's field dict directly (what event_field reads): one row per ingested event.
+    fields = event.__dict__
+    text = fields.get("text")
     return {
-        "event_id": event.event_id,  # type: ignore[union-attr]
-        "type": event.type,
-        "conversation_id": event_field(event, "conversation_id"),
-        "sender_id": event_field(event, "sender_id") or event_field(event, "user_id") or event_field(event, "reporter_id"),
-        "recipient_id": event_field(event, "recipient_id") or event_field(event, "reported_id"),
-        "sent_at": event_field(event, "sent_at"),
+        "event_id": fields["event_id"],
+        "type": fields["type"],
+        "conversation_id": fields.get("conversation_id"),
+        "sender_id": fields.get("sender_id") or fields.get("user_id") or fields.get("reporter_id"),
+        "recipient_id": fields.get("recipient_id") or fields.get("reported_id"),
+        "sent_at": fields.get("sent_at"),
         "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None,
         "ingested_at": now,
     }

@@ -113,6 +113,16 @@ class Guess:
     letters: int
 
 
+@lru_cache(maxsize=1 << 16)
+def _is_filler(word: str) -> bool:
+    """A chat word every language shares ("ok", "lol", "hahaha"): no evidence either way.
+
+    Cached per word because :class:`LanguageTracker` re-reads its whole buffer at each check;
+    chat vocabulary repeats, so a bounded cache answers most words without the regex.
+    """
+    return word in _NEUTRAL or _LAUGHTER.fullmatch(word) is not None
+
+
 def guess_language(text: str) -> Guess | None:
     """Guess ``"sv"``, ``"en"`` or ``"other"`` for ``text``, or ``None`` when undecidable.
 
@@ -121,7 +131,7 @@ def guess_language(text: str) -> Guess | None:
     The evidence for "other" is lingua's strongest other language, not the sum over all of
     them: summed over some twenty languages, the scraps would outvote undecided Swedish.
     """
-    words = [w for w in _WORD.findall(text.lower()) if w not in _NEUTRAL and not _LAUGHTER.fullmatch(w)]
+    words = [w for w in _WORD.findall(text.lower()) if not _is_filler(w)]
     letters = sum(len(w) for w in words)
     if letters < 4:
         return None
