@@ -154,8 +154,29 @@ def test_model_score_adds_evidence_and_names_itself():
     _, plain = run(script, ages())
     _, high = run(script, ages(), model_scores={"conversation": 0.95, "authors": {A: 0.95}})
     _, low = run(script, ages(), model_scores={"conversation": 0.05, "authors": {A: 0.05}})
-    assert low[-1].risk < plain[-1].risk < high[-1].risk
+    assert low[-1].risk == plain[-1].risk < high[-1].risk  # adds evidence, never vetoes
     assert {"signal": "model", "score": 0.95, "user_id": A} in high[-1].reasons
+    assert not any(r["signal"] == "model" for r in low[-1].reasons)
+
+
+def test_a_model_allowed_to_lower_can_veto(monkeypatch):
+    import trygg.conversation.risk as risk
+
+    monkeypatch.setattr(risk, "MODEL_CAN_LOWER", True)
+    script = [(A, ["compliments_trust"]), (A, ["secrecy"])]
+    _, plain = run(script, ages())
+    _, low = run(script, ages(), model_scores={"conversation": 0.05, "authors": {A: 0.05}})
+    assert low[-1].risk < plain[-1].risk
+
+
+def test_model_weighs_less_for_a_likely_minor():
+    script = [(A, ["compliments_trust"]), (A, ["secrecy"])]
+    scores = {"conversation": 0.99, "authors": {A: 0.99}}
+    _, adult_plain = run(script, ages(adult_age=30))
+    _, adult_model = run(script, ages(adult_age=30), model_scores=scores)
+    _, teen_plain = run(script, ages(adult_age=15, kid_age=15))
+    _, teen_model = run(script, ages(adult_age=15, kid_age=15), model_scores=scores)
+    assert teen_model[-1].risk - teen_plain[-1].risk < adult_model[-1].risk - adult_plain[-1].risk
 
 
 def test_model_alone_never_reaches_an_alert():

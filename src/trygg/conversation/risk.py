@@ -15,7 +15,8 @@ buyer pays by Swish, a parent asks "are you home alone?"). What separates groomi
         + SEXUAL_MINOR * max(s_sexual_talk, s_image_request) * 2 max(0, pm - 1/2) * min(1, 2 pa)
         + DECEPTION  if the offender poses as a minor but talks like an adult
         - GROUP      in a many-person room (nobody is singled out)
-        + MODEL * (2p - 1)  when a learned model score p is given (bounded: never decisive alone)
+        + g(pa) * MODEL * max(0, 2p - 1)  when a learned model score p is given (adds, never
+          vetoes, is bounded, and is never decisive alone)
     risk = sigmoid(z),   g(pa) = min(1, 0.2 + 1.6 * pa)
 
 ``pa`` is p_adult of the candidate offender and ``pm`` p_minor of their counterpart (from
@@ -95,7 +96,12 @@ ASYM = 2.0
 SEXUAL_MINOR = 1.5
 DECEPTION = 0.6
 GROUP = 0.6
-MODEL = 1.5
+MODEL = 0.5
+#: Whether a low model score may subtract evidence. Off: the shipped model is trained on English
+#: offender chats and is confidently wrong-low on what it has not seen (Swedish, offenders
+#: posing as teens, sextortion), so it may add evidence but never veto the rules
+#: (docs/model-card.md measures both).
+MODEL_CAN_LOWER = False
 #: Half-life, in conversation messages, of a signal's weight.
 HALF_LIFE_MESSAGES = 200.0
 
@@ -162,7 +168,8 @@ def fuse(
         # is a child (the images may be old, or sent elsewhere).
         coercion += SEXTORTION_BONUS * 0.5 * max(0.0, p_minor_target - 0.5) * 2.0
         label = "sextortion"
-    z = BIAS + z * min(1.0, 0.2 + 1.6 * p_adult_offender) + coercion
+    peer_scale = min(1.0, 0.2 + 1.6 * p_adult_offender)
+    z = BIAS + z * peer_scale + coercion
     minor_side = max(0.0, p_minor_target - 0.5) * 2.0
     if minor_side:
         sexual = scores.get("sexual_talk", (0.0, 0))[0]
@@ -175,7 +182,10 @@ def fuse(
     if group:
         z -= GROUP
     if model_p is not None:
-        z += MODEL * (2.0 * min(1.0, max(0.0, model_p)) - 1.0)
+        # Shrunk for a likely minor like grooming evidence: the model asks "is this an adult
+        # working on a child?", and a teen retelling a school talk on sextortion is not one.
+        term = 2.0 * min(1.0, max(0.0, model_p)) - 1.0
+        z += MODEL * (term if MODEL_CAN_LOWER else max(0.0, term)) * peer_scale
     contributions.sort(key=lambda item: -item[1])
     return Fusion(_sigmoid(z), max(stages, default=0), label, tuple(contributions))
 
