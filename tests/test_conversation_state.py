@@ -160,7 +160,7 @@ def test_model_score_adds_evidence_and_names_itself():
 
 
 def test_a_model_allowed_to_lower_can_veto(monkeypatch):
-    import trygg.conversation.risk as risk
+    from trygg.conversation import risk
 
     monkeypatch.setattr(risk, "MODEL_CAN_LOWER", True)
     script = [(A, ["compliments_trust"]), (A, ["secrecy"])]
