@@ -65,6 +65,13 @@ def test_scores_equal_author_features_along_a_conversation(text_active: bool) ->
         fast = model._scorer.probabilities(state["authors"], targets, text_active)
         reference = _reference_probabilities(model, state, targets, text_active)
         np.testing.assert_allclose(fast, reference, rtol=0, atol=1e-12)
+        # The stored scores of everyone (also those not re-scored for this message) are current.
+        np.testing.assert_allclose(
+            [state["scores"][uid] for uid in targets],
+            _reference_probabilities(model, state, targets, True),
+            rtol=0,
+            atol=1e-12,
+        )
         # One target out of several (the path used in big rooms).
         np.testing.assert_allclose(
             model._scorer.probabilities(state["authors"], [sender], text_active),
@@ -73,6 +80,25 @@ def test_scores_equal_author_features_along_a_conversation(text_active: bool) ->
             atol=1e-12,
         )
     assert any(sum(author["fam"]) for author in state["authors"].values())  # the signals did count
+
+
+def test_stored_scores_stay_current_when_the_language_switches_the_text_part() -> None:
+    """A declared age arriving late, then Swedish that switches the text part off: every
+    author's stored score must follow, although only the sender is re-scored when nothing
+    the others see has changed."""
+    model = load_default()
+    state = model.new_state()
+    lines = [("a", "hey what's up", None, "en"), ("b", "not much, you?", 30.0, "en"), ("a", "same lol", None, "en")]
+    lines += [("a", "ok", 13.0, "en"), ("b", "cool", 30.0, "en"), ("b", "okej", 30.0, "sv")]
+    lines += [("b", "hur gammal är du?", 30.0, "sv")]
+    lines += [("a", "jag är 13", 13.0, "sv"), ("b", "skicka en bild på dig", 30.0, "sv"), ("a", "nej", 13.0, "sv")]
+    for i, (sender, text, hint, language) in enumerate(lines):
+        normalized = normalize(text)
+        signals = detect_signals(normalized, f"e{i}", language)
+        model.update(state, sender, normalized.text, signals, hint, language)
+        targets = list(state["authors"])
+        expected = _reference_probabilities(model, state, targets, model._text_active(state))
+        np.testing.assert_allclose([state["scores"][uid] for uid in targets], expected, rtol=0, atol=1e-12)
 
 
 def test_scores_equal_the_reference_in_a_big_room() -> None:

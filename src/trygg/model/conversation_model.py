@@ -45,6 +45,11 @@ TEXT_KINDS: tuple[str, ...] = ("words", "bigrams", "chars")
 TOKEN_CACHE_SIZE = 1 << 16
 
 
+def _seen_by_others(author: Mapping[str, object]) -> tuple[object, ...]:
+    """What of an author enters the *other* authors' features: family counts and the age picture."""
+    return (*author["fam"], author["age_lo"], author["age_hi"], author["hint"])  # type: ignore[misc]
+
+
 class ArtefactError(ValueError):
     """The model files are missing a part, or were made for another feature layout."""
 
@@ -146,6 +151,7 @@ class ConversationModel:
         authors: dict[str, dict[str, object]] = state["authors"]  # type: ignore[assignment]
         scores: dict[str, list[float]] = state["scores"]  # type: ignore[assignment]
         langs: dict[str, int] = state["lang"]  # type: ignore[assignment]
+        text_was_active = self._text_active(state)
         for signal in signals:
             tag = getattr(signal, "language", None)
             if tag:
@@ -154,7 +160,9 @@ class ConversationModel:
             state["language"] = language
         text_active = self._text_active(state)
 
-        author = authors.pop(sender_id, None) or new_author()
+        known = authors.pop(sender_id, None)
+        author = known or new_author()
+        seen_by_others = _seen_by_others(author)
         authors[sender_id] = author  # re-inserted last: dict order = recency
         add_message(author, signals, sender_age_hint, self.text_logit(normalized_text))
         while len(authors) > MAX_AUTHORS:
@@ -162,7 +170,20 @@ class ConversationModel:
             del authors[evicted]
             scores.pop(evicted, None)
 
-        targets = list(authors) if len(authors) <= RESCORE_ALL_UP_TO else [sender_id]
+        if len(authors) > RESCORE_ALL_UP_TO:
+            targets = [sender_id]
+        elif (
+            known is not None
+            and text_active == text_was_active
+            and _seen_by_others(author) == seen_by_others
+            and all(uid in scores for uid in authors)
+        ):
+            # Everyone else's features are exactly what they were at their last scoring: the
+            # other side's text is not a feature, and the sender's counts, ages, the room size
+            # and the text switch did not change. Their stored scores are the scores.
+            targets = [sender_id]
+        else:
+            targets = list(authors)
         probabilities = self._scorer.probabilities(authors, targets, text_active)
         for uid, (pc, pa) in zip(targets, probabilities):
             scores[uid] = [pc, pa]

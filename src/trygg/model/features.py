@@ -311,8 +311,8 @@ class AuthorScorer:
         ids = list(authors)
         everyone = list(authors.values())
         fams: list[list[int]] = [a["fam"] for a in everyone]  # type: ignore[misc]
-        totals = [sum(column) for column in zip(*fams)]
-        any_count = any(totals)  # most conversations have no signal yet: nothing to walk
+        any_count = any(map(any, fams))  # most conversations have no signal yet: nothing to walk
+        totals = [sum(column) for column in zip(*fams)] if any_count else fams[0]
         ages = [_ages(a) for a in everyone]
         room = math.log(max(1, len(ids) - 1))
         positions = range(len(ids)) if targets == ids else [ids.index(uid) for uid in targets]
