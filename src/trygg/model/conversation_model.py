@@ -106,25 +106,25 @@ class ConversationModel:
         :func:`trygg.model.features.text_terms` defines them. Character n-grams never cross a
         token, so each token's in-vocabulary n-grams are looked up once (bounded cache) and the
         message's set is their union: the same set, without building every n-gram string of
-        every message again.
+        every message again. The cached dicts are never handed out, only merged from.
         """
         words = words_of(normalized_text)
         weights = self.text_weights
-        word_w, bigram_w, char_w = weights["words"], weights["bigrams"], weights["chars"]
+        word_w, bigram_w = weights["words"], weights["bigrams"]
         total = self.text_intercept
         total += sum(map(word_w.get, set(words), repeat(0.0)))
         total += sum(map(bigram_w.get, {f"{a} {b}" for a, b in pairwise(words)}, repeat(0.0)))
-        tokens = set(normalized_text.split())
-        if len(tokens) == 1:
-            chars = self._token_ngrams(tokens.pop())
-        else:
-            chars = frozenset().union(*map(self._token_ngrams, tokens))
-        total += sum(map(char_w.__getitem__, chars))
+        chars: dict[str, float] = {}
+        for token in set(normalized_text.split()):
+            chars.update(self._token_ngrams(token))  # an n-gram two tokens share counts once
+        total += sum(chars.values())
         return total
 
-    def _in_vocabulary_ngrams(self, token: str) -> frozenset[str]:
+    def _in_vocabulary_ngrams(self, token: str) -> dict[str, float]:
+        """The token's n-grams that have a weight, with it: merging these small dicts is cheaper
+        than looking each n-gram up again in the large weight table."""
         char_w = self.text_weights["chars"]
-        return frozenset(g for g in token_char_ngrams(token) if g in char_w)
+        return {g: char_w[g] for g in token_char_ngrams(token) if g in char_w}
 
     # -- incremental conversation interface ---------------------------------------------------
     @staticmethod
