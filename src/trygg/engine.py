@@ -180,20 +180,13 @@ class Engine:
             reason = {"signal": "media_error", "event_id": event.event_id, "value": str(exc)}
             return Decision(event.event_id, ("allow",), 0.0, (reason,), self.policy.id, event.conversation_id)
         signals: list[Signal] = list(getattr(result, "signals", result) or [])
-        assessment = Assessment(
-            conversation_id=event.conversation_id or "",
-            event_id=event.event_id,
-            event_type="media",
-            risk=max((s.score for s in signals), default=0.0),
-            stage="none",
-            label_guess="benign",
-            offender_id=event.sender_id if signals else None,
-            minor_id=event.recipient_id if recipient.likely_minor else None,
-            adult_id=event.sender_id if sender.likely_adult else None,
-            sender_id=event.sender_id,
-            reasons=tuple(s.as_reason() for s in signals),
-            sender_is_offender=bool(signals),
-            sender_likely_minor=sender.likely_minor,
+        assessment = _sender_assessment(
+            event,
+            "media",
+            max((s.score for s in signals), default=0.0),
+            tuple(s.as_reason() for s in signals),
+            sender,
+            recipient,
             event_signals=tuple((s.name, s.score) for s in signals),
         )
         decision = self.policy.decide(assessment, event)
@@ -233,21 +226,7 @@ class Engine:
                     "recipient": recipient.as_reason(),
                 },
             )
-        assessment = Assessment(
-            conversation_id="",
-            event_id=event.event_id,
-            event_type="contact_request",
-            risk=risk,
-            stage="none",
-            label_guess="benign",
-            offender_id=event.sender_id if reasons else None,
-            minor_id=event.recipient_id if recipient.likely_minor else None,
-            adult_id=event.sender_id if sender.likely_adult else None,
-            sender_id=event.sender_id,
-            reasons=reasons,
-            sender_is_offender=bool(reasons),
-            sender_likely_minor=sender.likely_minor,
-        )
+        assessment = _sender_assessment(event, "contact_request", risk, reasons, sender, recipient)
         return self.policy.decide(assessment, event)
 
     def _report(self, event: ReportEvent) -> Decision:
@@ -320,12 +299,37 @@ class Engine:
         """Whether the latest :meth:`process` call skipped ``event_id`` as already seen."""
         return self._last_duplicate == event_id
 
-    def mark_seen(self, event_id: str) -> None:
-        """Tell the engine an event was already processed (e.g. by an earlier run of a scan)."""
-        self._seen[event_id] = None
-
     def drain_dirty(self) -> tuple[set[str], set[str]]:
         """Conversations and users changed since the last call (then forgets them)."""
         conversations, users = self._dirty_conversations, self._dirty_users
         self._dirty_conversations, self._dirty_users = set(), set()
         return conversations, users
+
+
+def _sender_assessment(
+    event: MediaEvent | ContactRequestEvent,
+    event_type: str,
+    risk: float,
+    reasons: tuple[dict[str, object], ...],
+    sender: AgePicture,
+    recipient: AgePicture,
+    event_signals: tuple[tuple[str, float], ...] = (),
+) -> Assessment:
+    """The assessment of one event from a sender to a recipient, judged on its own (media,
+    contact requests): whenever it has reasons, the sender is the one they point at."""
+    return Assessment(
+        conversation_id=event.__dict__.get("conversation_id") or "",
+        event_id=event.event_id,
+        event_type=event_type,
+        risk=risk,
+        stage="none",
+        label_guess="benign",
+        offender_id=event.sender_id if reasons else None,
+        minor_id=event.recipient_id if recipient.likely_minor else None,
+        adult_id=event.sender_id if sender.likely_adult else None,
+        sender_id=event.sender_id,
+        reasons=reasons,
+        sender_is_offender=bool(reasons),
+        sender_likely_minor=sender.likely_minor,
+        event_signals=event_signals,
+    )

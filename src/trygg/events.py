@@ -240,11 +240,6 @@ def event_field(event: Event, name: str) -> Any:
     return event.__dict__.get(name)
 
 
-def conversation_of(event: Event) -> str | None:
-    """The conversation an event belongs to, if any (the partition key for state and scale)."""
-    return event_field(event, "conversation_id")
-
-
 def text_for_detection(text: str) -> tuple[str, bool]:
     """Cap a text at :data:`MAX_TEXT_CHARS`; returns the text and whether it was truncated."""
     if len(text) <= MAX_TEXT_CHARS:

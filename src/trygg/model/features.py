@@ -184,6 +184,19 @@ FEATURE_NAMES: tuple[str, ...] = (
 )
 
 
+
+def _text_summary(author: dict[str, object], text_active: bool) -> tuple[float, float, float]:
+    """Mean, max and share of positive message logits of one author (zeros with text off);
+    shared by the training features and the fast scorer so they cannot drift apart."""
+    count = int(author["tn"])  # type: ignore[arg-type]
+    if not text_active or count <= 0:
+        return 0.0, 0.0, 0.0
+    return (
+        float(author["tsum"]) / count,  # type: ignore[arg-type]
+        float(author["tmax"]),  # type: ignore[arg-type]
+        int(author["thigh"]) / count,  # type: ignore[arg-type]
+    )
+
 def author_features(
     authors: Mapping[str, Mapping[str, object]], author_id: str, text_active: bool
 ) -> np.ndarray:
@@ -218,13 +231,7 @@ def author_features(
     stage_other = [_log1p(sum(fam_other[i] for i in index)) for index in _STAGE_INDEX]
     age_unknown = not other_minor and not other_adult
 
-    tn = int(me["tn"])  # type: ignore[arg-type]
-    if text_active and tn > 0:
-        text_mean = float(me["tsum"]) / tn  # type: ignore[arg-type]
-        text_max = float(me["tmax"])  # type: ignore[arg-type]
-        text_high = int(me["thigh"]) / tn  # type: ignore[arg-type]
-    else:
-        text_mean = text_max = text_high = 0.0
+    text_mean, text_max, text_high = _text_summary(me, text_active)
     minor = 1.0 if other_minor else 0.0
     row = [_log1p(fam_me[i]) for i in _COUNTED_INDEX]
     row += [_log1p(fam_other[i]) for i in _COUNTED_INDEX]
@@ -368,13 +375,7 @@ class AuthorScorer:
             if self_hi is not None and other_lo is not None and other_minor:
                 gap = max(0.0, self_hi - other_lo) / 10.0
             me = everyone[position]
-            tn = int(me["tn"])  # type: ignore[arg-type]
-            if text_active and tn > 0:
-                text_mean = float(me["tsum"]) / tn  # type: ignore[arg-type]
-                text_max = float(me["tmax"])  # type: ignore[arg-type]
-                text_high = int(me["thigh"]) / tn  # type: ignore[arg-type]
-            else:
-                text_mean = text_max = text_high = 0.0
+            text_mean, text_max, text_high = _text_summary(me, text_active)
             minor = 1.0 if other_minor else 0.0
             tactics = _log1p(tactic_count)
             rest = (

@@ -81,13 +81,6 @@ class Store:
                 for table in (EventRow, ConversationRow, UserRow, DecisionRow, AlertRow)
             }
 
-    def decisions_for(self, conversation_id: str) -> list[dict[str, Any]]:
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(DecisionRow).where(DecisionRow.conversation_id == conversation_id).order_by(DecisionRow.decided_at)
-            ).mappings()
-            return [dict(row) for row in rows]
-
     # -- writes ------------------------------------------------------------------------------
     def write_batch(
         self,
