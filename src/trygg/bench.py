@@ -22,19 +22,63 @@ from typing import Any
 
 from trygg.events import parse_line
 
-_BENIGN = {
+#: Benign messages are built from parts, so that most texts in the stream are distinct (as on a
+#: platform) and no per-text cache can make the benchmark look faster than real traffic; short
+#: fillers ("ok", "haha") repeat, as they do in real chat.
+_FILLERS = {
+    "en": ["ok", "haha", "lol", "yeah", "brb", "k", "omg", "thanks :)", "same", "nah", "😂", "yes!!"],
+    "sv": ["ok", "haha", "ja", "okej", "nej", "asså", "tack :)", "samma", "jaa", "😂", "lol", "typ"],
+}
+_OPENERS = {
+    "en": ["hey", "hi", "so", "wait", "btw", "ugh", "omg", "yo", "ok so", "listen", "", "", ""],
+    "sv": ["hej", "tja", "asså", "vänta", "förresten", "usch", "omg", "ok så", "du", "lyssna", "", "", ""],
+}
+_BODIES = {
     "en": [
-        "hey what's up", "did you finish the homework?", "lol that was so funny", "see you at practice tomorrow",
-        "my mom says dinner is at 6", "can you send me the notes from class", "what game are you playing tonight",
-        "i'm so tired today", "haha yeah", "ok cool", "did you watch the match yesterday?", "brb",
-        "the bus was late again", "wanna play fortnite later?", "happy birthday!! 🎉", "thanks :)",
+        "did you finish the {subject} homework", "see you at {activity} {day}", "my mom says dinner is at {hour}",
+        "can you send me the notes from {subject}", "what are you playing {day}", "i'm so tired after {activity}",
+        "did you watch the {team} match", "the bus was late again, i got there at {hour}",
+        "wanna play {game} later", "{name} said the test is {day}", "i got {score} on the {subject} test",
+        "we're going to {place} {day}", "have you seen {name}'s new video", "my {pet} knocked over my drink",
+        "can {name} come to {activity} too", "i need {score} more points in {game}", "it's raining at {place}",
     ],
     "sv": [
-        "hej vad gör du", "har du gjort läxan?", "haha så kul", "ses på träningen imorgon", "mamma säger middag kl 6",
-        "kan du skicka anteckningarna", "vad spelar du ikväll", "jag är så trött idag", "ja precis", "okej",
-        "såg du matchen igår?", "bussen var sen igen", "ska vi köra minecraft sen?", "grattis på födelsedagen!! 🎉",
-        "tack :)", "asså jag orkar inte",
+        "har du gjort läxan i {subject}", "ses på {activity} {day}", "mamma säger middag kl {hour}",
+        "kan du skicka anteckningarna från {subject}", "vad spelar du {day}", "jag är så trött efter {activity}",
+        "såg du matchen med {team}", "bussen var sen igen, var där kl {hour}", "ska vi köra {game} sen",
+        "{name} sa att provet är {day}", "jag fick {score} på provet i {subject}", "vi ska till {place} {day}",
+        "har du sett {name}s nya video", "min {pet} välte mitt glas", "kan {name} följa med på {activity}",
+        "jag behöver {score} poäng till i {game}", "det regnar i {place}",
     ],
+}
+_SLOTS = {
+    "en": {
+        "subject": ["math", "english", "history", "science", "french", "art"],
+        "activity": ["practice", "football", "dance", "swimming", "band", "the club"],
+        "day": ["tomorrow", "tonight", "on monday", "on friday", "this weekend", "later"],
+        "team": ["arsenal", "liverpool", "city", "united", "spurs"],
+        "game": ["fortnite", "minecraft", "roblox", "fifa", "among us"],
+        "place": ["the mall", "grandma's", "the lake", "the cinema", "the park"],
+        "pet": ["cat", "dog", "hamster", "rabbit"],
+    },
+    "sv": {
+        "subject": ["matte", "engelska", "historia", "no", "svenska", "bild"],
+        "activity": ["träningen", "fotbollen", "dansen", "simningen", "kören", "fritids"],
+        "day": ["imorgon", "ikväll", "på måndag", "på fredag", "i helgen", "sen"],
+        "team": ["aik", "djurgården", "hammarby", "malmö", "göteborg"],
+        "game": ["fortnite", "minecraft", "roblox", "fifa", "among us"],
+        "place": ["stan", "mormor", "sjön", "bion", "parken"],
+        "pet": ["katt", "hund", "hamster", "kanin"],
+    },
+}
+_NAMES = [
+    "alex", "sam", "noah", "ella", "maja", "liam", "olivia", "hugo", "alva", "leo", "wilma", "elias", "saga",
+    "emma", "oscar", "freja", "lucas", "ines", "adam", "nora", "ali", "sara", "omar", "lova", "theo", "mira",
+]
+_TAILS = ["", "", "", "?", "!!", " haha", " :)", " 😅", " lol", "..."]
+_SECOND = {
+    "en": ["so annoying", "text me after", "i'm bored", "can't wait", "no way", "so funny", "idk", "tell {name}"],
+    "sv": ["så irriterande", "sms:a mig sen", "jag har tråkigt", "längtar", "no way", "så kul", "vet ej", "säg till {name}"],
 }
 _HARMFUL = {
     "en": [
@@ -48,13 +92,27 @@ _HARMFUL = {
 }
 
 
+def _benign_text(rng: random.Random, language: str) -> str:
+    """One everyday message: a filler a sixth of the time, else opener + filled body
+    (+ sometimes a second clause) + tail."""
+    if rng.random() < 0.16:
+        return rng.choice(_FILLERS[language])
+    slots = {slot: rng.choice(values) for slot, values in _SLOTS[language].items()}
+    body = rng.choice(_BODIES[language]).format(
+        name=rng.choice(_NAMES), hour=f"{rng.randint(6, 22)}:{rng.choice((0, 15, 30, 45)):02d}", score=rng.randint(2, 99), **slots
+    )
+    if rng.random() < 0.3:
+        body = f"{body}, {rng.choice(_SECOND[language]).format(name=rng.choice(_NAMES))}"
+    opener = rng.choice(_OPENERS[language])
+    return f"{opener} {body}{rng.choice(_TAILS)}" if opener else f"{body}{rng.choice(_TAILS)}"
+
+
 def generate_stream(path: Path, messages: int, conversations: int, seed: int = 7) -> None:
     """Write ``messages`` message events over ``conversations`` conversations (5% harmful)."""
     rng = random.Random(seed)
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     with path.open("w", encoding="utf-8") as handle:
         for c in range(conversations):
-            language = "sv" if c % 2 else "en"
             age = rng.choice((12, 13, 14, 15, 16, 25, 34))
             handle.write(json.dumps({"type": "account", "user_id": f"u{c}a", "declared_age": age}) + "\n")
         per_conversation = [messages // conversations] * conversations
@@ -68,7 +126,10 @@ def generate_stream(path: Path, messages: int, conversations: int, seed: int = 7
             language = "sv" if c % 2 else "en"
             turn = counters[c]
             counters[c] += 1
-            pool = _HARMFUL[language] if c in harmful and turn % 2 == 0 else _BENIGN[language]
+            if c in harmful and turn % 2 == 0:
+                text = _HARMFUL[language][(turn // 2) % len(_HARMFUL[language])]
+            else:
+                text = _benign_text(rng, language)
             sender, recipient = (f"u{c}a", f"u{c}b") if turn % 2 == 0 else (f"u{c}b", f"u{c}a")
             event = {
                 "type": "message",
@@ -76,7 +137,7 @@ def generate_stream(path: Path, messages: int, conversations: int, seed: int = 7
                 "conversation_id": f"c{c}",
                 "sender_id": sender,
                 "recipient_id": recipient,
-                "text": pool[(turn // 2) % len(pool)] if c in harmful else rng.choice(pool),
+                "text": text,
                 "sent_at": (start + timedelta(seconds=index)).isoformat().replace("+00:00", "Z"),
             }
             handle.write(json.dumps(event, ensure_ascii=False) + "\n")
