@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from trygg.decision import Decision
 from trygg.events import Event
 from trygg.store.base import create_schema, make_engine
+from trygg.store.bulk import BulkStatement
 from trygg.store.tables import AlertRow, ConversationRow, DecisionRow, EventRow, UserRow
 
 #: SQLite allows 32766 bound parameters; lookups by id are chunked well below that.
@@ -40,6 +41,38 @@ class Store:
         if dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database dialect {dialect!r}: use SQLite or PostgreSQL")
         self._insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        self._writes = self._write_statements()
+
+    def _write_statements(self) -> dict[str, BulkStatement]:
+        """The batch writes, compiled once: inserts that skip known rows, upserts for state."""
+        insert, dialect = self._insert, self.engine.dialect
+        conversation = insert(ConversationRow)
+        user = insert(UserRow)
+        statements = {
+            "events": (insert(EventRow).on_conflict_do_nothing(), EventRow),
+            "decisions": (insert(DecisionRow).on_conflict_do_nothing(), DecisionRow),
+            "alerts": (insert(AlertRow).on_conflict_do_nothing(), AlertRow),
+            "conversations": (
+                conversation.on_conflict_do_update(
+                    index_elements=[ConversationRow.conversation_id],
+                    set_={
+                        "state": conversation.excluded.state,
+                        "risk": conversation.excluded.risk,
+                        "flagged": conversation.excluded.flagged,
+                        "updated_at": conversation.excluded.updated_at,
+                    },
+                ),
+                ConversationRow,
+            ),
+            "users": (
+                user.on_conflict_do_update(
+                    index_elements=[UserRow.user_id],
+                    set_={"age_picture": user.excluded.age_picture, "updated_at": user.excluded.updated_at},
+                ),
+                UserRow,
+            ),
+        }
+        return {name: BulkStatement(stmt, table.__table__, dialect) for name, (stmt, table) in statements.items()}
 
     # -- reads -------------------------------------------------------------------------------
     def known_event_ids(self, event_ids: Iterable[str]) -> set[str]:
@@ -92,7 +125,7 @@ class Store:
     ) -> None:
         """Persist one batch atomically: new events, non-allow decisions, state and alerts."""
         now = _now()
-        event_rows = [_event_row(event, now) for event in events if event.__dict__.get("event_id")]
+        event_rows = [_event_row(event) for event in events if event.__dict__.get("event_id")]
         decision_rows = [
             {
                 "event_id": d.event_id,
@@ -101,7 +134,6 @@ class Store:
                 "risk": d.risk,
                 "reasons": list(d.reasons),
                 "policy": d.policy,
-                "decided_at": now,
             }
             for d in decisions
             if d.actions != ("allow",)
@@ -112,45 +144,20 @@ class Store:
                 "state": state,
                 "risk": float(state.get("risk", 0.0)),
                 "flagged": int(bool(state.get("first_alert_event_id"))),
-                "updated_at": now,
             }
             for cid, state in conversations.items()
         ]
-        user_rows = [{"user_id": uid, "age_picture": picture, "updated_at": now} for uid, picture in users.items()]
-        alert_rows = [{**alert, "raised_at": now} for alert in alerts]
+        user_rows = [{"user_id": uid, "age_picture": picture} for uid, picture in users.items()]
+        writes = self._writes
         with self.engine.begin() as connection:
-            if event_rows:
-                connection.execute(self._insert(EventRow).on_conflict_do_nothing(), event_rows)
-            if decision_rows:
-                connection.execute(self._insert(DecisionRow).on_conflict_do_nothing(), decision_rows)
-            if conversation_rows:
-                stmt = self._insert(ConversationRow)
-                connection.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=[ConversationRow.conversation_id],
-                        set_={
-                            "state": stmt.excluded.state,
-                            "risk": stmt.excluded.risk,
-                            "flagged": stmt.excluded.flagged,
-                            "updated_at": stmt.excluded.updated_at,
-                        },
-                    ),
-                    conversation_rows,
-                )
-            if user_rows:
-                stmt = self._insert(UserRow)
-                connection.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=[UserRow.user_id],
-                        set_={"age_picture": stmt.excluded.age_picture, "updated_at": stmt.excluded.updated_at},
-                    ),
-                    user_rows,
-                )
-            if alert_rows:
-                connection.execute(self._insert(AlertRow).on_conflict_do_nothing(), alert_rows)
+            writes["events"].execute(connection, event_rows, {"ingested_at": now})
+            writes["decisions"].execute(connection, decision_rows, {"decided_at": now})
+            writes["conversations"].execute(connection, conversation_rows, {"updated_at": now})
+            writes["users"].execute(connection, user_rows, {"updated_at": now})
+            writes["alerts"].execute(connection, list(alerts), {"raised_at": now})
 
 
-def _event_row(event: Event, now: datetime) -> dict[str, Any]:
+def _event_row(event: Event) -> dict[str, Any]:
     # The event's field dict directly (what event_field reads): one row per ingested event.
     fields = event.__dict__
     text = fields.get("text")
@@ -162,5 +169,4 @@ def _event_row(event: Event, now: datetime) -> dict[str, Any]:
         "recipient_id": fields.get("recipient_id") or fields.get("reported_id"),
         "sent_at": fields.get("sent_at"),
         "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None,
-        "ingested_at": now,
     }
