@@ -15,6 +15,7 @@ ACTIONS: tuple[str, ...] = (
     "block",
     "report",
 )
+_KNOWN_ACTIONS = frozenset(ACTIONS)
 #: Actions counted as "severe" in false-alarm figures.
 SEVERE_ACTIONS: frozenset[str] = frozenset({"warn_recipient", "restrict_sender", "hold_for_review", "block", "report"})
 
@@ -36,15 +37,14 @@ class Decision:
     case_id: str | None = None
 
     def __post_init__(self) -> None:
-        unknown = [a for a in self.actions if a not in ACTIONS]
-        if unknown:
-            raise ValueError(f"unknown actions: {unknown}")
-        if any(a != "allow" for a in self.actions) and not self.reasons:
+        if not _KNOWN_ACTIONS.issuperset(self.actions):
+            raise ValueError(f"unknown actions: {[a for a in self.actions if a not in ACTIONS]}")
+        if not self.reasons and any(a != "allow" for a in self.actions):
             raise ValueError("a decision other than 'allow' must name its reasons")
 
     @property
     def severe(self) -> bool:
-        return any(a in SEVERE_ACTIONS for a in self.actions)
+        return not SEVERE_ACTIONS.isdisjoint(self.actions)
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {

@@ -142,17 +142,20 @@ class Policy:
         object.__setattr__(self, "_by_type", by_type)
 
     def decide(self, assessment: Assessment, event: object | None = None) -> Decision:
-        """The actions whose rules match, with the assessment's evidence as reasons."""
+        """The actions whose rules match, with the assessment's evidence as reasons.
+
+        Rules never act on nothing: without evidence the answer is ``allow`` whatever the rules
+        say, so most messages (which carry no evidence) skip the rules altogether.
+        """
+        event_id = getattr(event, "event_id", None) or assessment.event_id
+        reasons = assessment.reasons
+        if not reasons:
+            return Decision(event_id, ("allow",), assessment.risk, reasons, self.id, assessment.conversation_id or None)
         rules = self._by_type.get(assessment.event_type, ())  # type: ignore[attr-defined]
         actions = {rule.action for rule in rules if rule.matches(assessment)}
         if "warn_recipient" in actions:
             actions.discard("nudge_recipient")  # the warning is the stronger form of the nudge
-        reasons = assessment.reasons
-        if actions and not reasons:
-            # Rules never act on nothing; an empty evidence list here is a caller error.
-            actions = set()
         ordered = tuple(a for a in ACTIONS if a in actions)
-        event_id = getattr(event, "event_id", None) or assessment.event_id
         if self.mode == "shadow" and ordered:
             reasons = reasons + ({"signal": "policy_shadow", "would": list(ordered), "policy": self.id},)
             ordered = ()
