@@ -17,9 +17,11 @@ from trygg.engine import Engine
 from trygg.events import Event, EventError, ParsedLine, event_field
 from trygg.store.repository import Store
 
-#: Events per transaction. Larger batches write each busy conversation's state once for many
-#: of its messages; a crash loses at most one batch, which the next run processes again.
-BATCH_SIZE = 10_000
+#: Events per transaction. Each batch writes the state of every conversation it touched, so
+#: larger batches write a busy conversation once for many of its messages: on a stream of short
+#: conversations, 50,000 instead of 10,000 cut the state rows written by two thirds. A crash loses
+#: at most one batch (seconds of traffic), which the next run processes again.
+BATCH_SIZE = 50_000
 
 
 @dataclass

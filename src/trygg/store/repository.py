@@ -23,8 +23,9 @@ from trygg.store.base import create_schema, make_engine
 from trygg.store.bulk import BulkStatement
 from trygg.store.tables import AlertRow, ConversationRow, DecisionRow, EventRow, UserRow
 
-#: SQLite allows 32766 bound parameters; lookups by id are chunked well below that.
-_ID_CHUNK = 900
+#: SQLite (3.32+) allows 32766 bound parameters and PostgreSQL 65535; lookups by id are chunked
+#: below both, in chunks large enough that a batch takes a handful of queries.
+_ID_CHUNK = 5000
 
 
 def _now() -> datetime:
