@@ -198,3 +198,14 @@ def test_detection_stays_fast() -> None:
         timeit.repeat(lambda: [run(m, "e", "sv") for m in messages], number=1, repeat=3, timer=time.process_time)
     )
     assert seconds / len(messages) < 200e-6
+
+
+def test_digit_gated_entries_are_candidates_only_with_a_digit() -> None:
+    """Entries whose only rare part is a number ("what about you" + age) are scanned for only
+    when the text has a digit; their short literals alone must not make them candidates."""
+    detector = detector_for("other")
+    assert "en:age_back_question" not in {e.pattern_id for e in detector.candidates("what about you")}
+    assert "en:age_back_question" in {e.pattern_id for e in detector.candidates("what about you 13")}
+    assert "sv:ar_n_utan_jag" not in {e.pattern_id for e in detector.candidates("jag är")}
+    assert "sv:ar_n_utan_jag" in {e.pattern_id for e in detector.candidates("jag är 13")}
+    assert detector.candidates("") == []

@@ -54,33 +54,38 @@ class Detector:
         self._entries = tuple(entries)
         self._always: list[int] = []  # no literal to filter on: run on every message (kept few)
         self._digit: list[int] = []  # only a digit to filter on: run when the text has one
-        gated: set[int] = set()  # a short literal AND a digit ("im" + age): need both
         by_literal: dict[str, list[int]] = {}
+        # A short literal AND a digit ("im" + age): need both. Their literals ("e", "u", "m",
+        # "st") occur in nearly every message, so they get their own scanner, run only on texts
+        # with a digit, instead of being found everywhere and then discarded.
+        gated_by_literal: dict[str, list[int]] = {}
         for i, entry in enumerate(entries):
             literals = required_literals(entry.pattern)
+            target = by_literal
             if literals is None and needs_digit(entry.pattern):
                 literals = required_literals(entry.pattern, min_anchor=1)
                 if literals is None:
                     self._digit.append(i)
                     continue
-                gated.add(i)
+                target = gated_by_literal
             if literals is None:
                 self._always.append(i)
                 continue
             for lit in literals:
-                by_literal.setdefault(lit, []).append(i)
-        self._gated = frozenset(gated)
+                target.setdefault(lit, []).append(i)
         self._scanner = LiteralScanner({lit: tuple(ids) for lit, ids in by_literal.items()})
+        self._gated_scanner = LiteralScanner({lit: tuple(ids) for lit, ids in gated_by_literal.items()})
 
     def candidates(self, text: str) -> list[PatternEntry]:
         """Entries that may match ``text`` (all others cannot), in family/strength order."""
         ids = self._scanner.found(text)
         if _DIGIT.search(text) is not None:
+            ids |= self._gated_scanner.found(text)
             ids.update(self._digit)
-        elif ids:
-            ids -= self._gated
         if self._always:
             ids.update(self._always)
+        if not ids:
+            return []
         return [self._entries[i] for i in sorted(ids)]
 
     def detect(self, normalized: NormalizedText, event_id: str, language: str) -> list[Signal]:
