@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from trygg.text import language
 from trygg.text.language import LanguageTracker, detect_language, guess_language
 
 TATOEBA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "benign" / "tatoeba-swe-eng" / "swe-eng" / "swe.txt"
@@ -114,6 +115,32 @@ def test_tracker_huge_message_is_cut_and_settles() -> None:
     tracker.observe("hej hur mår du? " * 4000)  # 64 KB: detection sees only the last MAX_CHARS
     assert tracker.settled and tracker.language == "sv"
     assert tracker.buffer == ""
+
+
+def test_tracker_reads_each_message_once_yet_detects_on_the_whole_buffer(monkeypatch) -> None:
+    """The evidence the tracker extends message by message equals reading its buffer afresh:
+    across Greek final sigma (lower-casing depends on the next letter), apostrophes, a buffer
+    cut mid-word at MAX_CHARS, and a restored buffer."""
+    real_guess = language._guess
+    checks = []
+
+    def checked_guess(evidence):
+        fresh = language._Evidence()
+        fresh.add(tracker.buffer)
+        assert evidence == fresh
+        checks.append(evidence.letters)
+        return real_guess(evidence)
+
+    monkeypatch.setattr(language, "_guess", checked_guess)
+    tracker = LanguageTracker()
+    for text in ("ΟΔΟΣ", "ΣΑΣ ΦΙΛΟΣ", "don't you'd", "ok", "13"):
+        tracker.observe(text)
+    assert not tracker.settled
+    tracker = LanguageTracker.from_dict({**tracker.to_dict(), "buffer": "ΣΑΣ hej och"})
+    for text in ("vad gör du ikväll, ska vi ses sen ΟΔΟΣ", "ok", "x" * 1990 + "yz abc"):  # the last cuts the buffer
+        tracker.observe(text)
+    assert tracker.settled
+    assert len(checks) >= 5
 
 
 def test_tracker_json_round_trip() -> None:

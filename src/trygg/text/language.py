@@ -20,8 +20,9 @@ on first use, and :class:`LanguageTracker` stops calling it once a conversation 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import filterfalse
 from typing import Any
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
@@ -78,7 +79,6 @@ _EN_MARKERS = frozenset(
 #: Chat words every language uses; they carry no evidence and mislead lingua ("lol ok" → Estonian).
 _NEUTRAL = frozenset("lol ok okay k kk mm mmm hmm omg btw wtf xd xo xoxo nice cool pls plz ty thx".split())
 _LAUGHTER = re.compile(r"(?:h+[aeiou]+){2,}h*|a+h+a*|x+d+|l+o+l+|(?:j+a+){2,}")
-_OURS = frozenset((Language.SWEDISH, Language.ENGLISH))
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 #: Evidence one marker word adds (in probability mass) and the most markers can add.
 _MARKER_WEIGHT = 0.3
@@ -117,10 +117,35 @@ class Guess:
 def _is_filler(word: str) -> bool:
     """A chat word every language shares ("ok", "lol", "hahaha"): no evidence either way.
 
-    Cached per word because :class:`LanguageTracker` re-reads its whole buffer at each check;
-    chat vocabulary repeats, so a bounded cache answers most words without the regex.
+    Cached per word: chat vocabulary repeats, so a bounded cache answers most words without
+    the regex.
     """
     return word in _NEUTRAL or _LAUGHTER.fullmatch(word) is not None
+
+
+@dataclass(slots=True)
+class _Evidence:
+    """What :func:`guess_language` reads from a text: its words (fillers set aside), their
+    letters, and the marker words of each language among them.
+
+    Separate from the guess so that :class:`LanguageTracker` can extend it message by message
+    instead of re-reading its whole buffer at every re-detection. Reading texts one by one gives
+    the same evidence as reading them joined by line breaks: a word never spans a line break,
+    and lower-casing (final sigma included) does not look across one.
+    """
+
+    words: list[str] = field(default_factory=list)
+    letters: int = 0
+    sv_markers: int = 0
+    en_markers: int = 0
+
+    def add(self, text: str) -> None:
+        """Take the words of ``text`` in after those already read."""
+        words = list(filterfalse(_is_filler, _WORD.findall(text.lower())))
+        self.words += words
+        self.letters += sum(map(len, words))
+        self.sv_markers += sum(map(_SV_MARKERS.__contains__, words))
+        self.en_markers += sum(map(_EN_MARKERS.__contains__, words))
 
 
 def guess_language(text: str) -> Guess | None:
@@ -131,20 +156,28 @@ def guess_language(text: str) -> Guess | None:
     The evidence for "other" is lingua's strongest other language, not the sum over all of
     them: summed over some twenty languages, the scraps would outvote undecided Swedish.
     """
-    words = [w for w in _WORD.findall(text.lower()) if not _is_filler(w)]
-    letters = sum(len(w) for w in words)
+    evidence = _Evidence()
+    evidence.add(text)
+    return _guess(evidence)
+
+
+def _guess(evidence: _Evidence) -> Guess | None:
+    """:func:`guess_language` on evidence already read."""
+    letters, sv_markers, en_markers = evidence.letters, evidence.sv_markers, evidence.en_markers
     if letters < 4:
         return None
-    sv_markers = sum(1 for w in words if w in _SV_MARKERS)
-    en_markers = sum(1 for w in words if w in _EN_MARKERS)
     if min(sv_markers, en_markers) == 0 and max(sv_markers, en_markers) >= _MARKERS_DECISIVE:
         # Clear chat in one of our languages: the markers decide and lingua (about half a
         # millisecond a call, the engine's largest cost) is not asked.
         return Guess("sv" if sv_markers else "en", _MARKER_CONFIDENCE, letters)
-    values = {c.language: c.value for c in _detector().compute_language_confidence_values(" ".join(words))}
-    sv = values.get(Language.SWEDISH, 0.0)
-    en = values.get(Language.ENGLISH, 0.0)
-    other = max((v for lang, v in values.items() if lang not in _OURS), default=0.0)
+    sv = en = other = 0.0
+    for value in _detector().compute_language_confidence_values(" ".join(evidence.words)):
+        if value.language == Language.SWEDISH:
+            sv = value.value
+        elif value.language == Language.ENGLISH:
+            en = value.value
+        else:
+            other = max(other, value.value)
     sv += min(_MARKER_CAP, _MARKER_WEIGHT * sv_markers)
     en += min(_MARKER_CAP, _MARKER_WEIGHT * en_markers)
     total = sv + en + other
@@ -196,6 +229,10 @@ class LanguageTracker:
     guess: str | None = None
     confidence: float = 0.0
     settled: bool = False
+    #: The evidence in ``buffer[:_read]``, extended at each detection by what came after; None
+    #: when it must be read afresh from the whole buffer (at first, and after the buffer was cut).
+    _evidence: _Evidence | None = field(default=None, init=False, repr=False, compare=False)
+    _read: int = field(default=0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.default not in LANGUAGE_CODES:
@@ -215,7 +252,11 @@ class LanguageTracker:
         new_letters = sum(map(str.isalpha, text))
         if not new_letters:
             return self.language
-        self.buffer = (f"{self.buffer}\n{text}" if self.buffer else text)[-self.MAX_CHARS :]
+        buffer = f"{self.buffer}\n{text}" if self.buffer else text
+        if len(buffer) > self.MAX_CHARS:
+            buffer = buffer[-self.MAX_CHARS :]
+            self._evidence = None  # cut, perhaps mid-word: read the buffer afresh
+        self.buffer = buffer
         self.letters += new_letters
         due = (
             self.letters - self.checked_letters >= max(self.RECHECK_LETTERS, self.checked_letters)
@@ -226,7 +267,7 @@ class LanguageTracker:
             # doubled: a handful of detections per conversation instead of one per message.
             return self.language
         self.checked_letters = self.letters
-        guess = guess_language(self.buffer)
+        guess = _guess(self._read_buffer())
         if guess is not None:
             self.guess = guess.code
             self.confidence = guess.confidence
@@ -236,7 +277,21 @@ class LanguageTracker:
         ):
             self.settled = True
             self.buffer = ""
+            self._evidence = None
         return self.language
+
+    def _read_buffer(self) -> _Evidence:
+        """The evidence in the whole buffer, reading only what came since the last detection.
+
+        Equal to reading the buffer afresh (see :class:`_Evidence`): the unread part starts at
+        the line break that joined the next message on.
+        """
+        if self._evidence is None:
+            self._evidence = _Evidence()
+            self._read = 0
+        self._evidence.add(self.buffer[self._read :])
+        self._read = len(self.buffer)
+        return self._evidence
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable state (for conversation state storage).
