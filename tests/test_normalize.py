@@ -219,3 +219,14 @@ def test_speed_has_no_pathological_cases() -> None:
     for message in messages:
         normalize(message)
     assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize("length", [0, 1, 40, 255, 256, 300, 5000])
+def test_character_for_character_texts_get_the_identity_map(length: int) -> None:
+    """Texts that normalise one character for one share identity offsets (built once per
+    length); a rewrite after such a fold still builds its own map."""
+    result = normalize(("Hej_på_dig." * 500)[:length])
+    assert result.offsets == tuple(range(length + 1))
+    stretched = normalize("hej på dig " * 30 + "heeeej")
+    check_invariants(stretched)
+    assert stretched.text.endswith("hej") and stretched.original_span(len(stretched.text) - 3, len(stretched.text)) == (330, 336)

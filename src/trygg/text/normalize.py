@@ -193,12 +193,15 @@ _IRREGULAR = _IrregularTable()
 _ASCII_IRREGULAR = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
 
 
-def _fold(text: str) -> tuple[str, list[int]]:
-    """Step 1 over a whole text; per-character Python work only when some fold is not 1:1."""
+def _fold(text: str) -> tuple[str, list[int] | None]:
+    """Step 1 over a whole text; per-character Python work only when some fold is not 1:1.
+
+    The offsets are ``None`` when every character folds to exactly one (the identity map).
+    """
     if text.isascii() and not _ASCII_IRREGULAR.search(text):
-        return text.lower(), list(range(len(text)))
+        return text.lower(), None
     if not text.translate(_IRREGULAR):
-        return text.translate(_FOLD), list(range(len(text)))
+        return text.translate(_FOLD), None
     chars: list[str] = []
     offsets: list[int] = []
     fold = _FOLD
@@ -273,9 +276,12 @@ def _collapse_stretch(match: re.Match[str]) -> tuple[str, list[int]] | None:
 _Replace = Callable[[re.Match[str]], "tuple[str, list[int]] | None"]
 
 
-def _rewrite(pattern: re.Pattern[str], text: str, offsets: list[int], replace: _Replace) -> tuple[str, list[int]]:
+def _rewrite(
+    pattern: re.Pattern[str], text: str, offsets: list[int] | None, replace: _Replace
+) -> tuple[str, list[int] | None]:
     """Apply ``replace`` to each match; it returns the new string and, per new character, the
-    index in ``text`` it comes from (or ``None`` to keep the match). Offsets follow."""
+    index in ``text`` it comes from (or ``None`` to keep the match). Offsets follow; ``None``
+    (the identity) stays ``None`` when nothing is rewritten."""
     parts: list[str] = []
     new_offsets: list[int] = []
     last = 0
@@ -284,6 +290,8 @@ def _rewrite(pattern: re.Pattern[str], text: str, offsets: list[int], replace: _
         if result is None:
             continue
         new, positions = result
+        if offsets is None:
+            offsets = list(range(len(text)))
         start = match.start()
         parts.append(text[last:start])
         parts.append(new)
@@ -337,8 +345,20 @@ def _normalize(original: str) -> NormalizedText:
         text, offsets = _rewrite(_SPACED, text, offsets, _join_spaced)
     text = _leet(text)  # one character for one: offsets unchanged
     text, offsets = _rewrite(_STRETCH, text, offsets, _collapse_stretch)
+    if offsets is None:  # nothing moved: most messages
+        return NormalizedText(original, text, _identity(len(original)))
     offsets.append(len(original))
     return NormalizedText(original, text, tuple(offsets))
+
+
+@lru_cache(maxsize=256)
+def _identity(length: int) -> tuple[int, ...]:
+    """The offsets of a text that normalised character for character: ``(0, 1, ..., length)``.
+
+    Shared between texts of one length (tuples are immutable) instead of built per message;
+    chat messages are short, so a few hundred lengths cover nearly all of them.
+    """
+    return tuple(range(length + 1))
 
 
 _normalize_cached = lru_cache(maxsize=8192)(_normalize)
