@@ -230,3 +230,14 @@ def test_character_for_character_texts_get_the_identity_map(length: int) -> None
     stretched = normalize("hej på dig " * 30 + "heeeej")
     check_invariants(stretched)
     assert stretched.text.endswith("hej") and stretched.original_span(len(stretched.text) - 3, len(stretched.text)) == (330, 336)
+
+
+def test_lower_case_is_the_fold_of_printable_ascii_and_swedish_letters() -> None:
+    """The fast path folds such texts with ``str.lower``; it must agree with the full fold."""
+    from trygg.text.normalize import _fold_char
+
+    for ch in [chr(i) for i in range(0x20, 0x7F)] + list("åäöÅÄÖ"):
+        assert _fold_char(ch) == ch.lower(), repr(ch)
+    result = normalize("HEJ Åsa, Är DU där? Öppna!")
+    assert result.text == "hej åsa, är du där? öppna!"
+    assert result.offsets == tuple(range(len(result.original) + 1))

@@ -191,6 +191,10 @@ class _IrregularTable(dict[int, str]):
 _FOLD = _FoldTable()
 _IRREGULAR = _IrregularTable()
 _ASCII_IRREGULAR = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
+#: A character outside printable ASCII and the Swedish letters, for all of which the fold is
+#: ``str.lower``. Most Swedish messages have å, ä or ö and nothing else outside ASCII; this
+#: keeps them off ``str.translate`` over the fold tables, four times slower.
+_BEYOND_SWEDISH = re.compile(r"[^ -~åäöÅÄÖ]")
 
 
 def _fold(text: str) -> tuple[str, list[int] | None]:
@@ -198,7 +202,7 @@ def _fold(text: str) -> tuple[str, list[int] | None]:
 
     The offsets are ``None`` when every character folds to exactly one (the identity map).
     """
-    if text.isascii() and not _ASCII_IRREGULAR.search(text):
+    if (text.isascii() and not _ASCII_IRREGULAR.search(text)) or not _BEYOND_SWEDISH.search(text):
         return text.lower(), None
     if not text.translate(_IRREGULAR):
         return text.translate(_FOLD), None
