@@ -143,6 +143,19 @@ def test_tracker_reads_each_message_once_yet_detects_on_the_whole_buffer(monkeyp
     assert len(checks) >= 5
 
 
+def test_lingua_answers_are_cached_for_short_texts_only() -> None:
+    """The cache gives lingua's own answer (to its last bits, which vary from call to call),
+    is bounded, and keeps long texts (whole conversations, which do not repeat) out."""
+    language._lingua_cached.cache_clear()
+    short, long = "hello there friend", "hello there friend " * 10
+    assert language._lingua_cached(short) == pytest.approx(language._lingua(short), abs=1e-12)
+    assert guess_language(short) == guess_language(short)
+    assert language._lingua_cached.cache_info().hits >= 1
+    guess_language(long)
+    assert language._lingua_cached.cache_info().currsize == 1
+    assert language._lingua_cached.cache_info().maxsize == 4096
+
+
 def test_tracker_json_round_trip() -> None:
     tracker = LanguageTracker()
     tracker.observe("hej! va gör du ikväll?")
