@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from trygg.model import load_default
-from trygg.model.conversation_model import ConversationModel
-from trygg.model.features import author_features, text_terms
+from trygg.model.conversation_model import SHORT_TEXT_CHARS, TEXT_CACHE_SIZE, ConversationModel
+from trygg.model.features import add_message, author_features, new_author, text_terms
 from trygg.signals import detect_signals
+from trygg.signals.base import Signal
 from trygg.text.normalize import normalize
 
 pytestmark = pytest.mark.skipif(load_default() is None, reason="no shipped artefacts (run `trygg train`)")
@@ -113,3 +114,52 @@ def test_scores_equal_the_reference_in_a_big_room() -> None:
         expected = _reference_probabilities(model, state, [sender], True)[0]
         assert state["scores"][sender] == pytest.approx(expected.tolist(), abs=1e-12)
         assert result["conversation"] == pytest.approx(max(s[0] for s in state["scores"].values()), abs=1e-12)
+
+
+def test_short_texts_come_from_a_bounded_cache_with_the_same_logit() -> None:
+    model = load_default()
+    short, long = "lol ok see you later", " ".join(["later"] * 20)
+    assert len(short) <= SHORT_TEXT_CHARS < len(long)
+    assert model.text_logit(short) == model._text_logit(short) == model.text_logit(short)
+    cached = model._short_text_logit.cache_info()
+    assert cached.maxsize == TEXT_CACHE_SIZE
+    assert model.text_logit(long) == model._text_logit(long)
+    assert model._short_text_logit.cache_info().currsize == cached.currsize  # long texts are not kept
+
+
+def _seen_by_others(author: dict) -> tuple:
+    return (*author["fam"], author["age_lo"], author["age_hi"], author["hint"])
+
+
+def test_add_message_says_exactly_when_what_others_read_changed() -> None:
+    author = new_author()
+    age = lambda value: Signal("age_disclosure", 0.9, "e", value=value)  # noqa: E731
+    steps = [
+        ([], None), ([], 30.0), ([], 30.0), ([], 31.0), ([age(14)], 31.0), ([age(14)], 31.0), ([age(12)], 31.0),
+        ([age(13)], 31.0), ([Signal("secrecy", 0.8, "e")], 31.0), ([Signal("not_a_family", 0.8, "e")], 31.0),
+    ]
+    for signals, hint in steps:
+        before = _seen_by_others(author)
+        changed = add_message(author, signals, hint, 0.5)
+        assert changed == (before != _seen_by_others(author)), (signals, hint)
+
+
+def test_a_message_that_changes_no_feature_scores_nobody(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the text part off, a known sender's plain message changes no one's features: the
+    stored scores are the scores, and nothing is re-scored."""
+    model = load_default()
+    state = model.new_state()
+    for i, (sender, text) in enumerate([("a", "hej"), ("b", "tja"), ("a", "vad gör du")]):
+        model.update(state, sender, normalize(text).text, [], 30.0 if sender == "a" else None, "sv")
+    calls = []
+    score = model._scorer.probabilities
+    monkeypatch.setattr(model._scorer, "probabilities", lambda *a: calls.append(a) or score(*a))
+    result = model.update(state, "b", normalize("inget särskilt").text, [], None, "sv")
+    assert calls == []
+    targets = list(state["authors"])
+    np.testing.assert_allclose(
+        [state["scores"][uid] for uid in targets], _reference_probabilities(model, state, targets, False), rtol=0, atol=0
+    )
+    assert result["conversation"] == max(s[0] for s in state["scores"].values())
+    model.update(state, "b", normalize("hur gammal är du").text, [Signal("age_inquiry", 0.8, "e")], None, "sv")
+    assert len(calls) == 1 and calls[0][1] == ["a", "b"]  # a family count changed: everyone

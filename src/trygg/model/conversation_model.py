@@ -43,11 +43,11 @@ TEXT_KINDS: tuple[str, ...] = ("words", "bigrams", "chars")
 #: Zipf-distributed, so a bounded cache of this size serves nearly every token of real traffic
 #: from memory; the n-grams of a token never change, so the cache cannot go stale.
 TOKEN_CACHE_SIZE = 1 << 16
-
-
-def _seen_by_others(author: Mapping[str, object]) -> tuple[object, ...]:
-    """What of an author enters the *other* authors' features: family counts and the age picture."""
-    return (*author["fam"], author["age_lo"], author["age_hi"], author["hint"])  # type: ignore[misc]
+#: Short messages ("ok", "lol", "where are you?") repeat verbatim in chat, so the text logit of
+#: texts up to SHORT_TEXT_CHARS long is remembered for this many distinct texts. Longer texts
+#: seldom repeat and would only churn the cache; the bound keeps it to a few megabytes.
+TEXT_CACHE_SIZE = 1 << 14
+SHORT_TEXT_CHARS = 64
 
 
 class ArtefactError(ValueError):
@@ -97,12 +97,20 @@ class ConversationModel:
         self._platt_b = np.asarray([st.platt_b for st in stages])
         self._scorer = AuthorScorer(self._w, self._b, self._platt_a, self._platt_b)
         self._token_ngrams = lru_cache(maxsize=TOKEN_CACHE_SIZE)(self._in_vocabulary_ngrams)
+        self._short_text_logit = lru_cache(maxsize=TEXT_CACHE_SIZE)(self._text_logit)
 
     # -- per message -------------------------------------------------------------------------
     def text_logit(self, normalized_text: str) -> float:
         """Logit of "this line reads like an offender's line" (English-trained).
 
-        The sum over the message's *distinct* terms of their weights, as
+        A pure function of the text, so short texts are served from a bounded cache.
+        """
+        if len(normalized_text) <= SHORT_TEXT_CHARS:
+            return self._short_text_logit(normalized_text)
+        return self._text_logit(normalized_text)
+
+    def _text_logit(self, normalized_text: str) -> float:
+        """The sum over the message's *distinct* terms of their weights, as
         :func:`trygg.model.features.text_terms` defines them. Character n-grams never cross a
         token, so each token's in-vocabulary n-grams are looked up once (bounded cache) and the
         message's set is their union: the same set, without building every n-gram string of
@@ -113,7 +121,7 @@ class ConversationModel:
         word_w, bigram_w = weights["words"], weights["bigrams"]
         total = self.text_intercept
         total += sum(map(word_w.get, set(words), repeat(0.0)))
-        total += sum(map(bigram_w.get, {f"{a} {b}" for a, b in pairwise(words)}, repeat(0.0)))
+        total += sum(map(bigram_w.get, set(map(" ".join, pairwise(words))), repeat(0.0)))
         chars: dict[str, float] = {}
         for token in set(normalized_text.split()):
             chars.update(self._token_ngrams(token))  # an n-gram two tokens share counts once
@@ -162,9 +170,8 @@ class ConversationModel:
 
         known = authors.pop(sender_id, None)
         author = known or new_author()
-        seen_by_others = _seen_by_others(author)
         authors[sender_id] = author  # re-inserted last: dict order = recency
-        add_message(author, signals, sender_age_hint, self.text_logit(normalized_text))
+        seen_by_others = add_message(author, signals, sender_age_hint, self.text_logit(normalized_text))
         while len(authors) > MAX_AUTHORS:
             evicted = next(iter(authors))
             del authors[evicted]
@@ -175,18 +182,21 @@ class ConversationModel:
         elif (
             known is not None
             and text_active == text_was_active
-            and _seen_by_others(author) == seen_by_others
-            and all(uid in scores for uid in authors)
+            and not seen_by_others
+            and scores.keys() >= authors.keys()  # everyone has a stored score
         ):
             # Everyone else's features are exactly what they were at their last scoring: the
             # other side's text is not a feature, and the sender's counts, ages, the room size
-            # and the text switch did not change. Their stored scores are the scores.
-            targets = [sender_id]
+            # and the text switch did not change. Their stored scores are the scores. So is the
+            # sender's with the text part off: its text summary, the one thing that moved, then
+            # reads as zeros (most non-English messages take this path and score nobody).
+            targets = [sender_id] if text_active else []
         else:
             targets = list(authors)
-        probabilities = self._scorer.probabilities(authors, targets, text_active)
-        for uid, (pc, pa) in zip(targets, probabilities):
-            scores[uid] = [pc, pa]
+        if targets:
+            probabilities = self._scorer.probabilities(authors, targets, text_active)
+            for uid, (pc, pa) in zip(targets, probabilities):
+                scores[uid] = [pc, pa]
         conversation = max(s[0] for s in scores.values())
         return {
             "conversation": conversation,

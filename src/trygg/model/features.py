@@ -119,39 +119,57 @@ def add_message(
     signals: Iterable[object],
     sender_age_hint: float | None,
     text_logit: float | None,
-) -> None:
-    """Fold one message of this author into its tallies (in place)."""
+) -> bool:
+    """Fold one message of this author into its tallies (in place).
+
+    Returns whether anything the *other* authors' features read (family counts, the age picture)
+    changed, so that inference re-scores them only then; the text summary is not read by them.
+    """
     author["n"] = int(author["n"]) + 1  # type: ignore[arg-type]
-    fam: list[int] = author["fam"]  # type: ignore[assignment]
+    seen_by_others = False
     signals = list(signals)
-    for signal in signals:
-        index = _FAMILY_INDEX.get(getattr(signal, "name", ""))
-        if index is not None:
-            fam[index] += 1
-    for age in _stated_ages(signals):
-        lo, hi = author["age_lo"], author["age_hi"]
-        author["age_lo"] = age if lo is None else min(float(lo), age)  # type: ignore[arg-type]
-        author["age_hi"] = age if hi is None else max(float(hi), age)  # type: ignore[arg-type]
+    if signals:
+        fam: list[int] = author["fam"]  # type: ignore[assignment]
+        for signal in signals:
+            index = _FAMILY_INDEX.get(getattr(signal, "name", ""))
+            if index is not None:
+                fam[index] += 1
+                seen_by_others = True
+        for age in _stated_ages(signals):
+            lo, hi = author["age_lo"], author["age_hi"]
+            new_lo = age if lo is None else min(float(lo), age)  # type: ignore[arg-type]
+            new_hi = age if hi is None else max(float(hi), age)  # type: ignore[arg-type]
+            seen_by_others = seen_by_others or new_lo != lo or new_hi != hi
+            author["age_lo"], author["age_hi"] = new_lo, new_hi
     if sender_age_hint is not None:
-        author["hint"] = float(sender_age_hint)
+        hint = float(sender_age_hint)
+        seen_by_others = seen_by_others or hint != author["hint"]
+        author["hint"] = hint
     if text_logit is not None:
         logit = max(-TEXT_CLIP, min(TEXT_CLIP, float(text_logit)))
         author["tsum"] = float(author["tsum"]) + logit  # type: ignore[arg-type]
         author["tmax"] = max(float(author["tmax"]), logit)  # type: ignore[arg-type]
         author["thigh"] = int(author["thigh"]) + (1 if logit > 0.0 else 0)  # type: ignore[arg-type]
         author["tn"] = int(author["tn"]) + 1  # type: ignore[arg-type]
+    return seen_by_others
+
+
+_NO_AGE: tuple[bool, bool, float | None, float | None] = (False, False, None, None)
 
 
 def _ages(author: Mapping[str, object]) -> tuple[bool, bool, float | None, float | None]:
     """(minor indicated, adult indicated, lowest age, highest age) from stated ages and the hint."""
-    values = [float(v) for v in (author["age_lo"], author["age_hi"], author["hint"]) if v is not None]  # type: ignore[arg-type]
-    if not values:
-        return False, False, None, None
+    known = (author["age_lo"], author["age_hi"], author["hint"])
+    if known == (None, None, None):  # most authors never state an age: no list to build
+        return _NO_AGE
+    values = [float(v) for v in known if v is not None]  # type: ignore[arg-type]
     lo, hi = min(values), max(values)
     return lo <= MINOR_MAX_AGE, hi >= ADULT_AGE, lo, hi
 
 
 _STAGE_INDEX = [[_FAMILY_INDEX[f] for f in families] for families in STAGES.values()]
+#: The stage logs of an author without any family count.
+_NO_STAGES = [0.0] * len(_STAGE_INDEX)
 _TACTIC_INDEX = [_FAMILY_INDEX[f] for f in TACTICS]
 _log1p = math.log1p
 
@@ -326,40 +344,10 @@ class AuthorScorer:
         (b0, b1), (a0, a1), (c0, c1) = self._b, self._a, self._c
         out: list[list[float]] = []
         for position in positions:
-            fam = fams[position]
-            z0, z1 = b0, b1
-            stage_me = [0] * len(_STAGE_INDEX)
-            stage_other = [0] * len(_STAGE_INDEX)
-            tactic_count = 0
-            breadth = 0
-            for f, (own_w, other_w, counted, tactic, stages) in enumerate(self._families) if any_count else ():
-                mine = fam[f]
-                theirs = totals[f] - mine
-                if mine:
-                    value = _log1p(mine)
-                    z0 += value * own_w[0]
-                    z1 += value * own_w[1]
-                    breadth += counted
-                    if tactic:
-                        tactic_count += mine
-                    for s in stages:
-                        stage_me[s] += mine
-                if theirs:
-                    value = _log1p(theirs)
-                    z0 += value * other_w[0]
-                    z1 += value * other_w[1]
-                    for s in stages:
-                        stage_other[s] += theirs
-            stage_log = [_log1p(v) if v else 0.0 for v in stage_me]
-            for value, (w0, w1) in zip(stage_log, self._stage_self):
-                if value:
-                    z0 += value * w0
-                    z1 += value * w1
-            for v, (w0, w1) in zip(stage_other, self._stage_other):
-                if v:
-                    value = _log1p(v)
-                    z0 += value * w0
-                    z1 += value * w1
+            if any_count:
+                z0, z1, stage_log, tactic_count, breadth = self._family_terms(fams[position], totals, b0, b1)
+            else:
+                z0, z1, stage_log, tactic_count, breadth = b0, b1, _NO_STAGES, 0, 0
 
             self_minor, self_adult, _self_lo, self_hi = ages[position]
             other_minor = other_adult = False
@@ -404,3 +392,43 @@ class AuthorScorer:
                     z1 += value * w1
             out.append([_sigmoid(a0 * z0 + c0), _sigmoid(a1 * z1 + c1)])
         return out
+
+    def _family_terms(
+        self, fam: list[int], totals: list[int], z0: float, z1: float
+    ) -> tuple[float, float, list[float], int, int]:
+        """Add the family and stage terms of one author (own counts ``fam``, everyone's
+        ``totals``) to ``z0, z1``; also returns the stage logs, tactic count and breadth that
+        the interaction features read."""
+        stage_me = [0] * len(_STAGE_INDEX)
+        stage_other = [0] * len(_STAGE_INDEX)
+        tactic_count = 0
+        breadth = 0
+        for f, (own_w, other_w, counted, tactic, stages) in enumerate(self._families):
+            mine = fam[f]
+            theirs = totals[f] - mine
+            if mine:
+                value = _log1p(mine)
+                z0 += value * own_w[0]
+                z1 += value * own_w[1]
+                breadth += counted
+                if tactic:
+                    tactic_count += mine
+                for s in stages:
+                    stage_me[s] += mine
+            if theirs:
+                value = _log1p(theirs)
+                z0 += value * other_w[0]
+                z1 += value * other_w[1]
+                for s in stages:
+                    stage_other[s] += theirs
+        stage_log = [_log1p(v) if v else 0.0 for v in stage_me]
+        for value, (w0, w1) in zip(stage_log, self._stage_self):
+            if value:
+                z0 += value * w0
+                z1 += value * w1
+        for v, (w0, w1) in zip(stage_other, self._stage_other):
+            if v:
+                value = _log1p(v)
+                z0 += value * w0
+                z1 += value * w1
+        return z0, z1, stage_log, tactic_count, breadth
