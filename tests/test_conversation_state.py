@@ -233,3 +233,15 @@ def test_in_a_room_a_minor_present_counts_less_than_a_minor_addressed():
         return a.risk
 
     assert final(None) < final("girl")
+
+
+def test_a_dump_is_a_snapshot_that_later_steps_do_not_change():
+    book = ages()
+    state, _ = run(GROOMING[:5], book)
+    dumped = state.to_dict()
+    frozen = json.dumps(dumped, sort_keys=True)
+    for n, (sender, names) in enumerate(GROOMING[5:] + GROOMING[:5], 6):
+        e = msg(n, sender, B if sender == A else A)
+        state, _ = step(state, e, [sig(x, e.event_id) for x in names], book)
+    assert json.dumps(dumped, sort_keys=True) == frozen
+    assert state.to_dict() != dumped

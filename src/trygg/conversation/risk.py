@@ -86,6 +86,8 @@ GIFT_PRESENT = 0.5
 #: evidence is not shrunk for a likely-minor offender, because peers and adults posing as peers
 #: extort and solicit too. Everything else (flattery, flirting, secrecy) is, so teens may flirt.
 AGE_INDEPENDENT = frozenset({"threat", "image_request"})
+#: What a threat pairs with to be sextortion (images, sexual talk, payment).
+_SEXTORTION_PAIRS = frozenset({"image_request", "sexual_talk", "payment_details"})
 #: Pair bonuses that name the harm: sextortion and solicitation.
 SEXTORTION_BONUS = 1.5
 SOLICITATION_BONUS = 1.3
@@ -106,9 +108,13 @@ MODEL_CAN_LOWER = False
 HALF_LIFE_MESSAGES = 200.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Fusion:
-    """The outcome for one candidate offender: risk, stage reached and the harm it looks like."""
+    """The outcome for one candidate offender: risk, stage reached and the harm it looks like.
+
+    Treat it as read-only; it is not frozen only because frozen dataclasses are several times
+    slower to build, and two are built per message when a model is used.
+    """
 
     risk: float
     stage: int
@@ -157,7 +163,7 @@ def fuse(
     if len(stages) > 1:
         z += COMBO * (len(stages) - 1)
     label = "grooming"
-    if "threat" in present and present & {"image_request", "sexual_talk", "payment_details"}:
+    if "threat" in present and present & _SEXTORTION_PAIRS:
         coercion += SEXTORTION_BONUS
         label = "sextortion"
     elif "gift_or_money_offer" in present and "image_request" in present:
@@ -170,13 +176,14 @@ def fuse(
         label = "sextortion"
     peer_scale = min(1.0, 0.2 + 1.6 * p_adult_offender)
     z = BIAS + z * peer_scale + coercion
-    minor_side = max(0.0, p_minor_target - 0.5) * 2.0
+    minor_excess = max(0.0, p_minor_target - 0.5)
+    minor_side = minor_excess * 2.0
     if minor_side:
         sexual = scores.get("sexual_talk", (0.0, 0))[0]
         image = scores.get("image_request", (0.0, 0))[0]
         sexual = max(sexual, image if image >= PRESENT else 0.0)
         z += SEXUAL_MINOR * sexual * minor_side * min(1.0, 2.0 * p_adult_offender)
-    z += MINOR * (p_minor_target - 0.5) + ASYM * (p_adult_offender - 0.5) * 2.0 * max(0.0, p_minor_target - 0.5)
+    z += MINOR * (p_minor_target - 0.5) + ASYM * (p_adult_offender - 0.5) * 2.0 * minor_excess
     if deception:
         z += DECEPTION
     if group:
@@ -186,8 +193,14 @@ def fuse(
         # working on a child?", and a teen retelling a school talk on sextortion is not one.
         term = 2.0 * min(1.0, max(0.0, model_p)) - 1.0
         z += MODEL * (term if MODEL_CAN_LOWER else max(0.0, term)) * peer_scale
-    contributions.sort(key=lambda item: -item[1])
-    return Fusion(_sigmoid(z), max(stages, default=0), label, tuple(contributions))
+    if len(contributions) > 1:
+        contributions.sort(key=_largest_first)
+    # (max with a default= keyword costs more than the rest of an evidence-free fusion)
+    return Fusion(_sigmoid(z), max(stages) if stages else 0, label, tuple(contributions))
+
+
+def _largest_first(item: tuple[str, float]) -> float:
+    return -item[1]
 
 
 def _sigmoid(z: float) -> float:

@@ -102,7 +102,7 @@ class ConversationState:
     #: evidence, so it reuses this instead of re-fusing — most messages take this path.
     _view: Assessment | None = field(default=None, init=False, repr=False, compare=False)
     #: The participants' age beliefs the view was computed with (an account event can change them).
-    _view_ages: tuple = field(default=(), init=False, repr=False, compare=False)
+    _view_ages: list[float] = field(default_factory=list, init=False, repr=False, compare=False)
 
     @property
     def flagged(self) -> bool:
@@ -113,10 +113,7 @@ class ConversationState:
             "conversation_id": self.conversation_id,
             "messages": self.messages,
             "group": self.group,
-            "participants": {
-                uid: {"n": p["n"], "last": p["last"], "risk": p["risk"], "f": {k: list(v) for k, v in p["f"].items()}}
-                for uid, p in self.participants.items()
-            },
+            "participants": _copy_participants(self.participants),
             "risk": self.risk,
             "peak_risk": self.peak_risk,
             "stage": self.stage,
@@ -159,6 +156,20 @@ class ConversationState:
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"invalid conversation state: {exc!r}") from None
+
+
+def _copy_participants(participants: dict[str, dict]) -> dict[str, dict]:
+    """A copy the caller may keep while the state goes on changing in place.
+
+    Dumped for every conversation a persistence batch touched, so it is kept cheap: a dict copy
+    per participant, and one list copy per family entry (most participants have none).
+    """
+    out = {}
+    for uid, p in participants.items():
+        copy = out[uid] = p.copy()
+        families = p["f"]
+        copy["f"] = {family: entry.copy() for family, entry in families.items()} if families else {}
+    return out
 
 
 def step(
@@ -283,9 +294,9 @@ def _fuse_candidate(
     ages: Mapping[str, AgePicture],
     model_scores: Mapping[str, object] | None,
 ) -> tuple[Fusion, AgePicture, AgePicture, float | None]:
-    p = state.participants[uid]
+    families = state.participants[uid]["f"]
     now = state.messages
-    scores = {fam: (decayed(e[0], e[1], now), e[2]) for fam, e in p["f"].items()}
+    scores = {fam: (decayed(e[0], e[1], now), e[2]) for fam, e in families.items()} if families else {}
     if state.group:
         counterpart = _likeliest_minor(state, uid, ages)
     me = ages.get(uid, _BLANK)
@@ -368,14 +379,10 @@ def _assess(
         state.participants[uid]["risk"] = fusion.risk
         fused[uid] = (fusion, me, other, model_p, counterpart)
 
-    participants = state.participants
-    if state.group:
-        # In a room each sender is judged on their own words; others' risks are not this message's.
-        offender: str | None = sender
-    else:
-        offender = max(participants, key=lambda uid: participants[uid]["risk"])
-    risk = participants[offender]["risk"]
-    state.risk = max(p["risk"] for p in participants.values())
+    riskiest, state.risk = _riskiest(state.participants)
+    # In a room each sender is judged on their own words; others' risks are not this message's.
+    offender: str | None = sender if state.group else riskiest
+    risk = state.participants[sender]["risk"] if state.group else state.risk
     if risk < OFFENDER_FLOOR:
         offender = None
 
@@ -405,6 +412,7 @@ def _assess(
             state.reasons = list(reasons)
             if risk >= alert_risk:
                 state.label_guess = label
+    event_sender = getattr(event, "sender_id", None)
     sender_pic = ages.get(getattr(event, "sender_id", sender), _BLANK)
     assessment = Assessment(
         conversation_id=state.conversation_id,
@@ -416,10 +424,10 @@ def _assess(
         offender_id=offender,
         minor_id=minor_id,
         adult_id=adult_id,
-        sender_id=getattr(event, "sender_id", None),
+        sender_id=event_sender,
         reasons=reasons,
         first_alert=first_alert,
-        sender_is_offender=offender is not None and offender == getattr(event, "sender_id", None),
+        sender_is_offender=offender is not None and offender == event_sender,
         sender_likely_minor=sender_pic.likely_minor,
         event_signals=event_signals,
     )
@@ -429,8 +437,20 @@ def _assess(
     return state, assessment
 
 
-def _age_key(state: ConversationState, ages: Mapping[str, AgePicture]) -> tuple:
-    return tuple(ages.get(uid, _BLANK).p_adult for uid in state.participants)
+def _riskiest(participants: dict[str, dict]) -> tuple[str, float]:
+    """The participant with the highest risk (the first one on a tie) and that risk."""
+    items = iter(participants.items())
+    best, p = next(items)
+    best_risk = p["risk"]
+    for uid, p in items:
+        if p["risk"] > best_risk:
+            best, best_risk = uid, p["risk"]
+    return best, best_risk
+
+
+def _age_key(state: ConversationState, ages: Mapping[str, AgePicture]) -> list[float]:
+    get = ages.get
+    return [get(uid, _BLANK).p_adult for uid in state.participants]
 
 
 def _reasons(
