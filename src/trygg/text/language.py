@@ -221,7 +221,9 @@ class LanguageTracker:
     :attr:`SETTLE_LETTERS` letters give a guess with confidence >= :attr:`SETTLE_CONFIDENCE`,
     or unconditionally on its best guess after :attr:`FORCE_SETTLE_LETTERS` letters (a mixed
     Swedish/English chat must not cost a detection per message forever). After settling it
-    stops detecting and drops the buffer.
+    stops detecting and drops the buffer. A detection reads only the text that came since the
+    previous one (the words already read are kept), so its cost beyond lingua does not grow
+    with the buffer; :attr:`buffer` is therefore only ever appended to, or cut.
 
     :attr:`language` is the settled language, else the latest guess, else ``default``.
     The default is ``"en"`` because before any evidence the English pack is the safer one to
