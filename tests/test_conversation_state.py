@@ -245,3 +245,19 @@ def test_a_dump_is_a_snapshot_that_later_steps_do_not_change():
         state, _ = step(state, e, [sig(x, e.event_id) for x in names], book)
     assert json.dumps(dumped, sort_keys=True) == frozen
     assert state.to_dict() != dumped
+
+
+def test_evidence_free_fusions_are_shared_exactly_and_bounded(monkeypatch):
+    from trygg.conversation import risk
+
+    for pa, pm, deception, group in [(0.8, 0.8, False, False), (0.85, 0.5, True, False), (0.5, 0.75, False, True)]:
+        for model_p in (None, 0.0, 0.3, 0.5, 0.5000001, 0.9, 1.5):
+            fresh = risk._fuse({}, pa, pm, deception, group, model_p)
+            assert risk.fuse({}, pa, pm, deception, group, model_p) == fresh
+            assert risk.fuse({}, pa, pm, deception, group, model_p) == fresh  # served from the memo
+    monkeypatch.setattr(risk, "MODEL_CAN_LOWER", True)
+    assert risk.fuse({}, 0.8, 0.8, model_p=0.0).risk < risk.fuse({}, 0.8, 0.8).risk
+    monkeypatch.setattr(risk, "_NO_EVIDENCE_SIZE", 8)
+    for i in range(50):
+        risk.fuse({}, i / 50, 0.5)
+        assert len(risk._NO_EVIDENCE) <= 8

@@ -131,6 +131,14 @@ def decayed(score: float, last_index: int, now_index: int) -> float:
     return score * 0.5 ** (age / HALF_LIFE_MESSAGES)
 
 
+#: Fusions of candidates without evidence, by their remaining inputs. Most candidates in most
+#: conversations have no evidence, and then only their age beliefs (a handful of distinct
+#: values), the room flag and a model score that adds something move the outcome; a model score
+#: that adds nothing is keyed as no model score. Bounded: emptied when full.
+_NO_EVIDENCE: dict[tuple[float, float, bool, bool, float | None], Fusion] = {}
+_NO_EVIDENCE_SIZE = 1 << 12
+
+
 def fuse(
     scores: dict[str, tuple[float, int]],
     p_adult_offender: float,
@@ -139,7 +147,32 @@ def fuse(
     group: bool = False,
     model_p: float | None = None,
 ) -> Fusion:
-    """Fuse one candidate's per-family ``(decayed score, count)`` into a :class:`Fusion`."""
+    """Fuse one candidate's per-family ``(decayed score, count)`` into a :class:`Fusion`.
+
+    The result is shared between calls with the same inputs when there is no evidence: treat it
+    as read-only.
+    """
+    if scores:
+        return _fuse(scores, p_adult_offender, p_minor_target, deception, group, model_p)
+    if not MODEL_CAN_LOWER and (model_p is None or not model_p > 0.5):
+        model_p = None  # max(0, 2p - 1) = 0: adds exactly nothing
+    key = (p_adult_offender, p_minor_target, deception, group, model_p)
+    fusion = _NO_EVIDENCE.get(key)
+    if fusion is None:
+        if len(_NO_EVIDENCE) >= _NO_EVIDENCE_SIZE:
+            _NO_EVIDENCE.clear()
+        fusion = _NO_EVIDENCE[key] = _fuse(scores, p_adult_offender, p_minor_target, deception, group, model_p)
+    return fusion
+
+
+def _fuse(
+    scores: dict[str, tuple[float, int]],
+    p_adult_offender: float,
+    p_minor_target: float,
+    deception: bool,
+    group: bool,
+    model_p: float | None,
+) -> Fusion:
     z = 0.0  # evidence shrunk for a likely-minor offender
     coercion = 0.0  # evidence that is not
     stages: set[int] = set()

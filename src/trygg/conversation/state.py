@@ -199,12 +199,12 @@ def step(
             continue
         _record(me, signal.name, float(signal.score), now, signal)
     if recipient is not None:
-        _participant(state, recipient, now, active=False)
+        _participant(state, recipient, now, False)
     if not signals and model_scores is None:
         quiet = _unchanged(state, event, sender, ages)
         if quiet is not None:
             return state, quiet
-    event_signals = tuple((s.name, s.score) for s in signals)
+    event_signals = tuple([(s.name, s.score) for s in signals]) if signals else ()
     return _assess(state, event, sender, recipient, ages, model_scores, alert_risk, event_signals)
 
 
@@ -237,20 +237,23 @@ def _unchanged(state: ConversationState, event: object, sender: str, ages: Mappi
         if view is None or state._view_ages != _age_key(state, ages):
             return None
         risk = view.risk
+    # Positional (fields in declaration order): one is built for nearly every message, and
+    # binding fifteen keyword arguments costs more than the rest of this function.
     return Assessment(
-        conversation_id=state.conversation_id,
-        event_id=event.event_id,  # type: ignore[attr-defined]
-        event_type=getattr(event, "type", "message"),
-        risk=risk,
-        stage=view.stage if view else STAGES[0],
-        label_guess=view.label_guess if view else "benign",
-        offender_id=view.offender_id if view else None,
-        minor_id=view.minor_id if view else None,
-        adult_id=view.adult_id if view else None,
-        sender_id=sender,
-        reasons=view.reasons if view else (),
-        sender_is_offender=view is not None and view.offender_id == sender,
-        sender_likely_minor=ages.get(sender, _BLANK).likely_minor,
+        state.conversation_id,
+        event.event_id,  # type: ignore[attr-defined]
+        getattr(event, "type", "message"),
+        risk,
+        view.stage if view else STAGES[0],
+        view.label_guess if view else "benign",
+        view.offender_id if view else None,
+        view.minor_id if view else None,
+        view.adult_id if view else None,
+        sender,  # sender_id
+        view.reasons if view else (),
+        False,  # first_alert
+        view is not None and view.offender_id == sender,  # sender_is_offender
+        ages.get(sender, _BLANK).likely_minor,  # sender_likely_minor
     )
 
 
@@ -414,22 +417,22 @@ def _assess(
                 state.label_guess = label
     event_sender = getattr(event, "sender_id", None)
     sender_pic = ages.get(getattr(event, "sender_id", sender), _BLANK)
-    assessment = Assessment(
-        conversation_id=state.conversation_id,
-        event_id=event.event_id,  # type: ignore[attr-defined]
-        event_type=getattr(event, "type", "message"),
-        risk=risk,
-        stage=STAGES[stage],
-        label_guess=label,
-        offender_id=offender,
-        minor_id=minor_id,
-        adult_id=adult_id,
-        sender_id=event_sender,
-        reasons=reasons,
-        first_alert=first_alert,
-        sender_is_offender=offender is not None and offender == event_sender,
-        sender_likely_minor=sender_pic.likely_minor,
-        event_signals=event_signals,
+    assessment = Assessment(  # positional, in declaration order: see _unchanged
+        state.conversation_id,
+        event.event_id,  # type: ignore[attr-defined]
+        getattr(event, "type", "message"),
+        risk,
+        STAGES[stage],
+        label,
+        offender,
+        minor_id,
+        adult_id,
+        event_sender,
+        reasons,
+        first_alert,
+        offender is not None and offender == event_sender,  # sender_is_offender
+        sender_pic.likely_minor,
+        event_signals,
     )
     state._view = assessment
     if not state.group:
