@@ -173,23 +173,24 @@ class _FoldTable(dict[int, str]):
         return value
 
 
-class _IrregularTable(dict[int, str]):
-    """Translate table mapping code points whose fold is not exactly one character to ``"x"``.
+class _OneToOneTable(dict[int, str]):
+    """Translate table mapping each code point to its fold when that is exactly one character
+    (and the code point is no combining mark), and every other code point to ``""``.
 
-    ``text.translate(_IRREGULAR)`` is empty exactly when every character folds one-to-one, so
-    the offsets are the identity and the fast ``str.translate`` path is exact.
+    ``text.translate(_ONE_TO_ONE)`` is as long as ``text`` exactly when every character folds
+    one-to-one, and is then the folded text with identity offsets: one pass tells both.
     """
 
     def __missing__(self, code: int) -> str:
-        ch = chr(code)
-        irregular = len(_FOLD[code]) != 1 or unicodedata.category(ch) in _MARK_CATEGORIES
-        value = "x" if irregular else ""
+        fold = _FOLD[code]
+        regular = len(fold) == 1 and unicodedata.category(chr(code)) not in _MARK_CATEGORIES
+        value = fold if regular else ""
         self[code] = value
         return value
 
 
 _FOLD = _FoldTable()
-_IRREGULAR = _IrregularTable()
+_ONE_TO_ONE = _OneToOneTable()
 _ASCII_IRREGULAR = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
 #: A character outside printable ASCII and the Swedish letters, for all of which the fold is
 #: ``str.lower``. Most Swedish messages have å, ä or ö and nothing else outside ASCII; this
@@ -204,8 +205,9 @@ def _fold(text: str) -> tuple[str, list[int] | None]:
     """
     if (text.isascii() and not _ASCII_IRREGULAR.search(text)) or not _BEYOND_SWEDISH.search(text):
         return text.lower(), None
-    if not text.translate(_IRREGULAR):
-        return text.translate(_FOLD), None
+    folded = text.translate(_ONE_TO_ONE)
+    if len(folded) == len(text):
+        return folded, None
     chars: list[str] = []
     offsets: list[int] = []
     fold = _FOLD
