@@ -8,11 +8,13 @@ so a speed-up can never quietly change what the shipped artefacts mean.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from trygg.model import load_default
-from trygg.model.conversation_model import SHORT_TEXT_CHARS, TEXT_CACHE_SIZE, ConversationModel
+from trygg.model.conversation_model import SHORT_TEXT_CHARS, TEXT_CACHE_SIZE, ConversationModel, ModelState
 from trygg.model.features import add_message, author_features, new_author, text_terms
 from trygg.signals import detect_signals
 from trygg.signals.base import Signal
@@ -152,8 +154,8 @@ def test_a_message_that_changes_no_feature_scores_nobody(monkeypatch: pytest.Mon
     for i, (sender, text) in enumerate([("a", "hej"), ("b", "tja"), ("a", "vad gör du")]):
         model.update(state, sender, normalize(text).text, [], 30.0 if sender == "a" else None, "sv")
     calls = []
-    score = model._scorer.probabilities
-    monkeypatch.setattr(model._scorer, "probabilities", lambda *a: calls.append(a) or score(*a))
+    score = model._scorer.partials
+    monkeypatch.setattr(model._scorer, "partials", lambda *a: calls.append(a) or score(*a))
     result = model.update(state, "b", normalize("inget särskilt").text, [], None, "sv")
     assert calls == []
     targets = list(state["authors"])
@@ -163,3 +165,26 @@ def test_a_message_that_changes_no_feature_scores_nobody(monkeypatch: pytest.Mon
     assert result["conversation"] == max(s[0] for s in state["scores"].values())
     model.update(state, "b", normalize("hur gammal är du").text, [Signal("age_inquiry", 0.8, "e")], None, "sv")
     assert len(calls) == 1 and calls[0][1] == ["a", "b"]  # a family count changed: everyone
+
+
+def test_scores_from_partial_sums_equal_scores_from_scratch_bit_for_bit() -> None:
+    """An English sender whose text summary alone moved is re-scored from stored partial sums;
+    the scores must be exactly those of a full scoring, also across a JSON round trip (which
+    drops the in-memory partials) and when a late age or signal changes what the others read."""
+    model = load_default()
+    state = model.new_state()
+    lines = _LINES + [("kid", "ok"), ("adult", "so what are you doing later"), ("kid", "nothing much")]
+    for i, (sender, text) in enumerate(lines * 2):
+        if i == len(lines):
+            state = json.loads(json.dumps(state))
+            assert not isinstance(state, ModelState)
+        normalized = normalize(text)
+        signals = detect_signals(normalized, f"e{i}", "en")
+        model.update(state, sender, normalized.text, signals, 34.0 if sender == "adult" and i > 3 else None, "en")
+        for uid in state["authors"]:
+            assert state["scores"][uid] == model._scorer.probabilities(state["authors"], [uid], True)[0]
+    reused = model.new_state()
+    for i, (sender, text) in enumerate(lines):
+        model.update(reused, sender, normalize(text).text, [], None, "en")
+    assert set(reused.partials) == set(reused["authors"])
+    assert json.loads(json.dumps(reused)) == dict(reused)  # the partials are not part of the state

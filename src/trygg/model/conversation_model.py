@@ -28,6 +28,7 @@ from trygg.model.features import (
     AuthorScorer,
     add_message,
     new_author,
+    room_feature,
     token_char_ngrams,
     words_of,
 )
@@ -48,6 +49,24 @@ TOKEN_CACHE_SIZE = 1 << 16
 #: seldom repeat and would only churn the cache; the bound keeps it to a few megabytes.
 TEXT_CACHE_SIZE = 1 << 14
 SHORT_TEXT_CHARS = 64
+
+
+class ModelState(dict):
+    """One conversation's state: to JSON and to the store a plain dict (what ``new_state``
+    documents), plus what is derived from it and kept in memory only.
+
+    ``partials`` holds each author's logits summed over everything but their own text summary
+    and the room size, as of their last scoring. With the text part on, a known sender's plain
+    message moves only their text summary, so they are re-scored from these instead of from
+    scratch. Every change to what the partials read re-scores everyone and refreshes them; a
+    state read back from JSON is a plain dict and is simply scored from scratch.
+    """
+
+    __slots__ = ("partials",)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.partials: dict[str, tuple[float, float]] = {}
 
 
 class ArtefactError(ValueError):
@@ -137,7 +156,7 @@ class ConversationModel:
     # -- incremental conversation interface ---------------------------------------------------
     @staticmethod
     def new_state() -> dict[str, object]:
-        return {"authors": {}, "scores": {}, "lang": {}}
+        return ModelState(authors={}, scores={}, lang={})
 
     def update(
         self,
@@ -177,8 +196,11 @@ class ConversationModel:
             del authors[evicted]
             scores.pop(evicted, None)
 
+        scorer = self._scorer
+        partials = state.partials if isinstance(state, ModelState) else None
         if len(authors) > RESCORE_ALL_UP_TO:
             targets = [sender_id]
+            partials = None  # the others' are not kept current beyond this size
         elif (
             known is not None
             and text_active == text_was_active
@@ -189,14 +211,23 @@ class ConversationModel:
             # other side's text is not a feature, and the sender's counts, ages, the room size
             # and the text switch did not change. Their stored scores are the scores. So is the
             # sender's with the text part off: its text summary, the one thing that moved, then
-            # reads as zeros (most non-English messages take this path and score nobody).
-            targets = [sender_id] if text_active else []
+            # reads as zeros (most non-English messages take this path and score nobody). With
+            # it on, the sender's partial sums still hold: only the text summary is added anew.
+            if not text_active:
+                targets = []
+            elif partials is not None and sender_id in partials:
+                targets = []
+                scores[sender_id] = scorer.finish(partials[sender_id], author, True, room_feature(len(authors)))
+            else:
+                targets = [sender_id]
         else:
             targets = list(authors)
         if targets:
-            probabilities = self._scorer.probabilities(authors, targets, text_active)
-            for uid, (pc, pa) in zip(targets, probabilities):
-                scores[uid] = [pc, pa]
+            room = room_feature(len(authors))
+            for uid, partial in zip(targets, scorer.partials(authors, targets, text_active)):
+                scores[uid] = scorer.finish(partial, authors[uid], text_active, room)
+                if partials is not None:
+                    partials[uid] = partial
         conversation = max(s[0] for s in scores.values())
         return {
             "conversation": conversation,

@@ -279,6 +279,11 @@ def author_features(
 
 
 
+def room_feature(authors: int) -> float:
+    """The room-size feature of a conversation with this many authors."""
+    return math.log(max(1, authors - 1))
+
+
 def _sigmoid(t: float) -> float:
     if t >= 0.0:
         return 1.0 / (1.0 + math.exp(-t))
@@ -326,23 +331,34 @@ class AuthorScorer:
         at = 2 * counted
         self._stage_self = w[at : at + stages]
         self._stage_other = w[at + stages : at + 2 * stages]
-        self._rest = w[at + 2 * stages :]  # self_breadth ... room_size, in FEATURE_NAMES order
+        rest = w[at + 2 * stages :]  # self_breadth ... room_size, in FEATURE_NAMES order
+        # The last four (text mean / max / high share, room size) are added apart, after the rest,
+        # so that a sender whose text summary alone moved is re-scored from its partial sums.
+        self._rest, self._tail = rest[:-4], rest[-4:]
         self._counted = float(counted)
 
     def probabilities(
         self, authors: Mapping[str, Mapping[str, object]], targets: list[str], text_active: bool
     ) -> list[list[float]]:
         """Per target (ids in ``authors``): [p(conversation), p(offender | suspicious)]."""
+        room = room_feature(len(authors))
+        partials = self.partials(authors, targets, text_active)
+        return [self.finish(partial, authors[uid], text_active, room) for uid, partial in zip(targets, partials)]
+
+    def partials(
+        self, authors: Mapping[str, Mapping[str, object]], targets: list[str], text_active: bool
+    ) -> list[tuple[float, float]]:
+        """Per target, both stages' logits summed over every feature but the author's own text
+        summary and the room size (:meth:`finish` adds those, in feature order)."""
         ids = list(authors)
         everyone = list(authors.values())
         fams: list[list[int]] = [a["fam"] for a in everyone]  # type: ignore[misc]
         any_count = any(map(any, fams))  # most conversations have no signal yet: nothing to walk
         totals = [sum(column) for column in zip(*fams)] if any_count else fams[0]
         ages = [_ages(a) for a in everyone]
-        room = math.log(max(1, len(ids) - 1))
         positions = range(len(ids)) if targets == ids else [ids.index(uid) for uid in targets]
-        (b0, b1), (a0, a1), (c0, c1) = self._b, self._a, self._c
-        out: list[list[float]] = []
+        b0, b1 = self._b
+        out: list[tuple[float, float]] = []
         for position in positions:
             if any_count:
                 z0, z1, stage_log, tactic_count, breadth = self._family_terms(fams[position], totals, b0, b1)
@@ -362,8 +378,6 @@ class AuthorScorer:
             gap = 0.0
             if self_hi is not None and other_lo is not None and other_minor:
                 gap = max(0.0, self_hi - other_lo) / 10.0
-            me = everyone[position]
-            text_mean, text_max, text_high = _text_summary(me, text_active)
             minor = 1.0 if other_minor else 0.0
             tactics = _log1p(tactic_count)
             rest = (
@@ -381,17 +395,26 @@ class AuthorScorer:
                 stage_log[3] * minor,
                 tactics * (0.0 if other_minor or other_adult else 1.0),
                 1.0 if text_active else 0.0,
-                text_mean / TEXT_CLIP,
-                text_max / TEXT_CLIP,
-                text_high,
-                room,
             )
             for value, (w0, w1) in zip(rest, self._rest):
                 if value:
                     z0 += value * w0
                     z1 += value * w1
-            out.append([_sigmoid(a0 * z0 + c0), _sigmoid(a1 * z1 + c1)])
+            out.append((z0, z1))
         return out
+
+    def finish(
+        self, partial: tuple[float, float], author: Mapping[str, object], text_active: bool, room: float
+    ) -> list[float]:
+        """[p(conversation), p(offender | suspicious)] of an author from its :meth:`partials`."""
+        z0, z1 = partial
+        text_mean, text_max, text_high = _text_summary(author, text_active)
+        for value, (w0, w1) in zip((text_mean / TEXT_CLIP, text_max / TEXT_CLIP, text_high, room), self._tail):
+            if value:
+                z0 += value * w0
+                z1 += value * w1
+        (a0, a1), (c0, c1) = self._a, self._c
+        return [_sigmoid(a0 * z0 + c0), _sigmoid(a1 * z1 + c1)]
 
     def _family_terms(
         self, fam: list[int], totals: list[int], z0: float, z1: float
