@@ -15,7 +15,7 @@ import pytest
 
 from trygg.model import load_default
 from trygg.model.conversation_model import SHORT_TEXT_CHARS, TEXT_CACHE_SIZE, ConversationModel, ModelState
-from trygg.model.features import add_message, author_features, new_author, text_terms
+from trygg.model.features import add_message, author_features, new_author, text_terms, words_of
 from trygg.signals import detect_signals
 from trygg.signals.base import Signal
 from trygg.text.normalize import normalize
@@ -48,11 +48,17 @@ def _reference_probabilities(model: ConversationModel, state: dict, targets: lis
     return 1.0 / (1.0 + np.exp(-z))
 
 
-@pytest.mark.parametrize("text", [text for _, text in _LINES] + ["", "a", "ab ab ab", "snapchat snap snap!! 😀 ok"])
+_ODD_TEXTS = ["", "a", "ab ab ab", "snapchat snap snap!! 😀 ok", "don't,stop...now ok?ok", "a\u2003b\x1cc\u00a0d  e_f"]
+
+
+@pytest.mark.parametrize("text", [text for _, text in _LINES] + _ODD_TEXTS)
 def test_text_logit_equals_the_training_terms(text: str) -> None:
     model = load_default()
     normalized = normalize(text).text
     assert model.text_logit(normalized) == pytest.approx(_reference_text_logit(model, normalized), abs=1e-9)
+    assert model._text_logit(text) == pytest.approx(_reference_text_logit(model, text), abs=1e-9)
+    # The premise of looking words up per whitespace token: no word crosses one.
+    assert [w for token in text.split() for w in words_of(token)] == words_of(text)
 
 
 @pytest.mark.parametrize("text_active", [True, False])

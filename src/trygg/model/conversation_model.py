@@ -40,9 +40,9 @@ MAX_AUTHORS = 64
 #: Up to this many authors every author is re-scored per message; beyond, only the sender.
 RESCORE_ALL_UP_TO = 8
 TEXT_KINDS: tuple[str, ...] = ("words", "bigrams", "chars")
-#: Distinct tokens whose in-vocabulary character n-grams are remembered. Chat vocabulary is
-#: Zipf-distributed, so a bounded cache of this size serves nearly every token of real traffic
-#: from memory; the n-grams of a token never change, so the cache cannot go stale.
+#: Distinct tokens whose words and in-vocabulary character n-grams are remembered. Chat
+#: vocabulary is Zipf-distributed, so a bounded cache of this size serves nearly every token of
+#: real traffic from memory; a token's terms never change, so the cache cannot go stale.
 TOKEN_CACHE_SIZE = 1 << 16
 #: Short messages ("ok", "lol", "where are you?") repeat verbatim in chat, so the text logit of
 #: texts up to SHORT_TEXT_CHARS long is remembered for this many distinct texts. Longer texts
@@ -115,7 +115,7 @@ class ConversationModel:
         self._platt_a = np.asarray([st.platt_a for st in stages])
         self._platt_b = np.asarray([st.platt_b for st in stages])
         self._scorer = AuthorScorer(self._w, self._b, self._platt_a, self._platt_b)
-        self._token_ngrams = lru_cache(maxsize=TOKEN_CACHE_SIZE)(self._in_vocabulary_ngrams)
+        self._token_terms = lru_cache(maxsize=TOKEN_CACHE_SIZE)(self._in_vocabulary_terms)
         self._short_text_logit = lru_cache(maxsize=TEXT_CACHE_SIZE)(self._text_logit)
 
     # -- per message -------------------------------------------------------------------------
@@ -130,28 +130,31 @@ class ConversationModel:
 
     def _text_logit(self, normalized_text: str) -> float:
         """The sum over the message's *distinct* terms of their weights, as
-        :func:`trygg.model.features.text_terms` defines them. Character n-grams never cross a
-        token, so each token's in-vocabulary n-grams are looked up once (bounded cache) and the
-        message's set is their union: the same set, without building every n-gram string of
-        every message again. The cached dicts are never handed out, only merged from.
+        :func:`trygg.model.features.text_terms` defines them. Neither words nor character n-grams
+        cross a whitespace token, so each token's words and in-vocabulary n-grams are looked up
+        once (bounded cache): the message's words are the tokens' words in order (its bigrams
+        pair neighbours among them), and its n-gram set is the union of the tokens' sets — the
+        same terms, without running the word pattern or building every n-gram string of every
+        message again. The cached values are never handed out, only read and merged from.
         """
-        words = words_of(normalized_text)
-        weights = self.text_weights
-        word_w, bigram_w = weights["words"], weights["bigrams"]
-        total = self.text_intercept
-        total += sum(map(word_w.get, set(words), repeat(0.0)))
-        total += sum(map(bigram_w.get, set(map(" ".join, pairwise(words))), repeat(0.0)))
+        words: list[str] = []
         chars: dict[str, float] = {}
-        for token in set(normalized_text.split()):
-            chars.update(self._token_ngrams(token))  # an n-gram two tokens share counts once
+        for token in normalized_text.split():
+            token_words, ngrams = self._token_terms(token)
+            words += token_words
+            chars.update(ngrams)  # an n-gram two tokens share counts once
+        weights = self.text_weights
+        total = self.text_intercept
+        total += sum(map(weights["words"].get, set(words), repeat(0.0)))
+        total += sum(map(weights["bigrams"].get, set(map(" ".join, pairwise(words))), repeat(0.0)))
         total += sum(chars.values())
         return total
 
-    def _in_vocabulary_ngrams(self, token: str) -> dict[str, float]:
-        """The token's n-grams that have a weight, with it: merging these small dicts is cheaper
-        than looking each n-gram up again in the large weight table."""
+    def _in_vocabulary_terms(self, token: str) -> tuple[tuple[str, ...], dict[str, float]]:
+        """The token's words, and its n-grams that have a weight with it: merging these small
+        dicts is cheaper than looking each n-gram up again in the large weight table."""
         char_w = self.text_weights["chars"]
-        return {g: char_w[g] for g in token_char_ngrams(token) if g in char_w}
+        return tuple(words_of(token)), {g: char_w[g] for g in token_char_ngrams(token) if g in char_w}
 
     # -- incremental conversation interface ---------------------------------------------------
     @staticmethod
