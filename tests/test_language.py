@@ -227,3 +227,23 @@ def test_tracker_on_labelled_scenarios() -> None:
     correct = sum(trackers[cid].language == language for cid, language in labels.items())
     assert correct >= 0.95 * len(labels), f"{correct}/{len(labels)} conversations"
     assert sum(t.settled for t in trackers.values()) >= 0.9 * len(trackers)
+
+
+def test_two_marker_words_of_one_language_decide_without_lingua(monkeypatch) -> None:
+    """Lingua is the costliest call per conversation; two distinctive chat words of one
+    language and none of the other are enough to decide (Tatoeba accuracy does not drop),
+    while one marker word, or markers of both languages, still go to lingua."""
+    calls: list[str] = []
+
+    def counting_lingua(text: str) -> tuple[float, float, float]:
+        calls.append(text)
+        return 0.2, 0.2, 0.6
+
+    monkeypatch.setattr(language, "_lingua", counting_lingua)
+    monkeypatch.setattr(language, "_lingua_cached", counting_lingua)
+    assert guess_language("hej vad händer").code == "sv"
+    assert guess_language("what are the plans").code == "en"
+    assert calls == []
+    assert guess_language("hej kompis").code == "other"  # one marker: lingua's answer counts
+    assert guess_language("jag love you").code == "other"  # both languages: lingua decides
+    assert len(calls) == 2
