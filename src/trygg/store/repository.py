@@ -81,11 +81,17 @@ class Store:
         return self._existing(EventRow.event_id, list(event_ids))
 
     def _existing(self, column: Any, ids: list[str]) -> set[str]:
+        """Which of ``ids`` are in ``column``: every event id of every batch is looked up, so the
+        query goes to the driver as plain SQL (an expanding ``IN`` through SQLAlchemy cost two
+        microseconds an id, more than the lookup); the names are this schema's, never input."""
         found: set[str] = set()
+        placeholder = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        select_from = f"SELECT {column.name} FROM {column.table.name} WHERE {column.name} IN "
         with self.engine.connect() as connection:
             for start in range(0, len(ids), _ID_CHUNK):
-                chunk = ids[start : start + _ID_CHUNK]
-                found.update(connection.execute(select(column).where(column.in_(chunk))).scalars())
+                chunk = tuple(ids[start : start + _ID_CHUNK])
+                sql = select_from + "(" + ", ".join([placeholder] * len(chunk)) + ")"
+                found.update(row[0] for row in connection.exec_driver_sql(sql, chunk))
         return found
 
     def load_conversations(self, conversation_ids: Iterable[str]) -> dict[str, dict]:
