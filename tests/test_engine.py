@@ -231,6 +231,9 @@ class _FixedModel:
     def new_state(self):
         return {"seen": 0}
 
+    def resume_state(self, stored):
+        return dict(stored)
+
     def update(self, state, sender_id, normalized_text, signals, sender_age_hint=None, language=None):
         state["seen"] += 1
         return {"conversation": self.p, "authors": {sender_id: self.p}}

@@ -194,3 +194,32 @@ def test_scores_from_partial_sums_equal_scores_from_scratch_bit_for_bit() -> Non
         model.update(reused, sender, normalize(text).text, [], None, "en")
     assert set(reused.partials) == set(reused["authors"])
     assert json.loads(json.dumps(reused)) == dict(reused)  # the partials are not part of the state
+
+
+def test_a_resumed_conversation_is_live_again_and_scores_as_if_it_never_left() -> None:
+    """A state read back from the store becomes a live ``ModelState`` (so the fast path applies
+    to resumed conversations too), and the scores after resuming equal those of an engine that
+    kept the conversation in memory, bit for bit."""
+    from trygg.engine import Engine
+    from trygg.events import AccountEvent, MessageEvent
+
+    model = load_default()
+    events = [AccountEvent(type="account", user_id="kid", declared_age=13)] + [
+        MessageEvent(type="message", event_id=f"r{i}", conversation_id="r", sender_id=who, text=text)
+        for i, (who, text) in enumerate(_LINES)
+    ]
+    whole = Engine(model=model)
+    expected = [whole.process(e) for e in events]
+    first = Engine(model=model)
+    got = [first.process(e) for e in events[:5]]
+    stored = json.loads(json.dumps(first.dump_conversation("r")))
+    users = {uid: json.loads(json.dumps(first.dump_user(uid))) for uid in first.drain_dirty()[1]}
+    second = Engine(model=model)
+    second.load_conversation("r", stored)
+    for uid, data in users.items():
+        second.load_user(uid, data)
+    assert isinstance(second.conversations["r"].model_state, ModelState)
+    got += [second.process(e) for e in events[5:]]
+    assert [(d.actions, d.risk) if d else None for d in got] == [(d.actions, d.risk) if d else None for d in expected]
+    assert second.conversations["r"].model_state.partials  # the fast path's sums are kept again
+    assert second.summary("r") == whole.summary("r")

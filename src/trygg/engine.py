@@ -48,6 +48,8 @@ class MediaAssessorLike(Protocol):
 class ModelLike(Protocol):
     def new_state(self) -> dict[str, object]: ...
 
+    def resume_state(self, stored: Mapping[str, object]) -> dict[str, object]: ...
+
     def update(
         self,
         state: dict[str, object],
@@ -283,6 +285,8 @@ class Engine:
         state = ConversationState.from_dict(data)
         if state.conversation_id != conversation_id:
             raise ValueError(f"state is for conversation {state.conversation_id!r}, not {conversation_id!r}")
+        if state.model_state is not None and self.model is not None:
+            state.model_state = self.model.resume_state(state.model_state)
         self.conversations[conversation_id] = state
         self._trackers.pop(conversation_id, None)
 
