@@ -261,3 +261,20 @@ def test_evidence_free_fusions_are_shared_exactly_and_bounded(monkeypatch):
     for i in range(50):
         risk.fuse({}, i / 50, 0.5)
         assert len(risk._NO_EVIDENCE) <= 8
+
+
+def test_a_step_without_model_scores_never_reuses_a_view_made_with_them():
+    """Model steps keep no view (none of them reads it), so a later plain step cannot reuse an
+    assessment whose ages have changed since: it fuses anew, as a fresh state would."""
+    book = ages(adult_age=None, kid_age=None)
+    scores = {"conversation": 0.2, "authors": {A: 0.2, B: 0.1}}
+    state, _ = run([(A, ["compliments_trust"]), (B, [])], book, model_scores=scores)
+    assert state._view is None
+    book.picture(A).declare(40)
+    book.picture(B).declare(12)
+    e = msg(3, A)
+    _, plain = step(state, e, [], book)
+    fresh_state, _ = run([(A, ["compliments_trust"]), (B, [])], book, model_scores=scores)
+    _, fresh = step(fresh_state, msg(3, A), [], book)
+    assert plain == fresh
+    assert plain.risk > run([(A, ["compliments_trust"])], ages(None, None))[1][-1].risk

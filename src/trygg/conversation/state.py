@@ -98,8 +98,9 @@ class ConversationState:
     language_state: dict | None = None
     #: Opaque per-conversation state of the learned model (issue 3), when one is used.
     model_state: dict | None = None
-    #: The latest full assessment (not persisted): a message with no signals changes no
-    #: evidence, so it reuses this instead of re-fusing — most messages take this path.
+    #: The latest full assessment made without model scores (not persisted): a message with no
+    #: signals changes no evidence, so it reuses this instead of re-fusing — most messages take
+    #: this path when no model is used.
     _view: Assessment | None = field(default=None, init=False, repr=False, compare=False)
     #: The participants' age beliefs the view was computed with (an account event can change them).
     _view_ages: list[float] = field(default_factory=list, init=False, repr=False, compare=False)
@@ -310,14 +311,7 @@ def _fuse_candidate(
         # In a room nobody is addressed by name: the likeliest minor present may not be who the
         # sender is talking to, so their age counts for half.
         p_minor = 0.5 + (p_minor - 0.5) * GROUP_TARGET_WEIGHT
-    fusion = fuse(
-        scores,
-        _older_teen(me, other),
-        p_minor,
-        deception=me.suspected_age_deception,
-        group=state.group,
-        model_p=model_p,
-    )
+    fusion = fuse(scores, _older_teen(me, other), p_minor, me.suspected_age_deception, state.group, model_p)
     if REPORT_FAMILY in scores:
         # A report is a human's judgement: it lifts the reported user's risk to at least the
         # review level, whatever the text said.
@@ -355,7 +349,8 @@ def _model_p(model_scores: Mapping[str, object] | None, uid: str) -> float | Non
     if not model_scores:
         return None
     authors = model_scores.get("authors")
-    if isinstance(authors, Mapping) and uid in authors:
+    # dict first: it is what the model returns, and the check costs a fraction of the ABC's
+    if isinstance(authors, (dict, Mapping)) and uid in authors:
         return float(authors[uid])  # type: ignore[arg-type]
     conversation = model_scores.get("conversation")
     return None if conversation is None else float(conversation)  # type: ignore[arg-type]
@@ -434,9 +429,14 @@ def _assess(
         sender_pic.likely_minor,
         event_signals,
     )
-    state._view = assessment
-    if not state.group:
-        state._view_ages = _age_key(state, ages)
+    if model_scores is None:
+        state._view = assessment
+        if not state.group:
+            state._view_ages = _age_key(state, ages)
+    else:
+        # With model scores every step fuses anew (see step), so the view would never be read:
+        # not reading every participant's age for it saves a part of each such step.
+        state._view = None
     return state, assessment
 
 
