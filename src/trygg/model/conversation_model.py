@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise, repeat
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -115,6 +116,10 @@ class ConversationModel:
         self._platt_a = np.asarray([st.platt_a for st in stages])
         self._platt_b = np.asarray([st.platt_b for st in stages])
         self._scorer = AuthorScorer(self._w, self._b, self._platt_a, self._platt_b)
+        # Bigram weights keyed by the word pair: a message's pairs are looked up as they come,
+        # without joining every pair into a string first (words hold no space, so the split is
+        # exact and the pairs are the same terms).
+        self._bigram_pairs = {tuple(term.split(" ")): w for term, w in self.text_weights["bigrams"].items()}
         self._token_terms = lru_cache(maxsize=TOKEN_CACHE_SIZE)(self._in_vocabulary_terms)
         self._short_text_logit = lru_cache(maxsize=TEXT_CACHE_SIZE)(self._text_logit)
 
@@ -139,14 +144,12 @@ class ConversationModel:
         """
         words: list[str] = []
         chars: dict[str, float] = {}
-        for token in normalized_text.split():
-            token_words, ngrams = self._token_terms(token)
+        for token_words, ngrams in map(self._token_terms, normalized_text.split()):
             words += token_words
             chars.update(ngrams)  # an n-gram two tokens share counts once
-        weights = self.text_weights
         total = self.text_intercept
-        total += sum(map(weights["words"].get, set(words), repeat(0.0)))
-        total += sum(map(weights["bigrams"].get, set(map(" ".join, pairwise(words))), repeat(0.0)))
+        total += sum(map(self.text_weights["words"].get, set(words), repeat(0.0)))
+        total += sum(map(self._bigram_pairs.get, set(pairwise(words)), repeat(0.0)))
         total += sum(chars.values())
         return total
 
@@ -238,7 +241,7 @@ class ConversationModel:
                 scores[uid] = scorer.finish(partial, authors[uid], text_active, room)
                 if partials is not None:
                     partials[uid] = partial
-        conversation = max(s[0] for s in scores.values())
+        conversation = max(map(itemgetter(0), scores.values()))
         return {
             "conversation": conversation,
             "authors": {uid: conversation * s[1] for uid, s in scores.items()},
