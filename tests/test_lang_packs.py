@@ -14,7 +14,7 @@ import pytest
 
 from trygg.lang import COMMON_PACK, available_languages, load_pack, load_pack_file
 from trygg.signals.base import SIGNAL_FAMILIES
-from trygg.signals.detect import detector_for, packs_for
+from trygg.signals.detect import _signal, detector_for, packs_for
 from trygg.signals.prefilter import needs_digit, required_literals
 from trygg.text.normalize import normalize
 
@@ -209,3 +209,41 @@ def test_digit_gated_entries_are_candidates_only_with_a_digit() -> None:
     assert "sv:ar_n_utan_jag" not in {e.pattern_id for e in detector.candidates("jag är")}
     assert "sv:ar_n_utan_jag" in {e.pattern_id for e in detector.candidates("jag är 13")}
     assert detector.candidates("") == []
+
+
+def test_cached_matches_give_the_same_signals_for_each_event() -> None:
+    """Short texts' matches are cached per detector; a repeat must still get its own event id,
+    language and span in its own original text, equal to what an uncached detection reports."""
+    from trygg.lang import load_pack
+    from trygg.signals.detect import Detector
+
+    detector = Detector([load_pack(code) for code in packs_for("sv")])
+    first = normalize("jag e 13 och går i sjuan, add me on snap")
+    again = normalize("JAG  E 13 och går i sjuan,  add me on snap")  # same normalised text, other offsets
+    assert first.text == again.text and first.offsets != again.offsets
+    first_signals = detector.detect(first, "e1", "sv")
+    again_signals = detector.detect(again, "e2", "en")
+    assert detector._found_cached.cache_info().hits == 1
+    assert {s.name for s in first_signals} >= {"age_disclosure", "platform_migration"}
+    for normalized, event_id, language, signals in (
+        (first, "e1", "sv", first_signals),
+        (again, "e2", "en", again_signals),
+    ):
+        uncached = [_signal(*match, normalized, event_id, language) for match in detector._find(normalized.text)]
+        assert signals == uncached
+        assert all(s.event_id == event_id for s in signals)
+    assert [s.span for s in first_signals] != [s.span for s in again_signals]
+    assert {s.language for s in again_signals if s.pattern_id.startswith("common:")} <= {"en"}
+
+
+def test_match_cache_is_bounded_and_skips_long_texts() -> None:
+    from trygg.lang import load_pack
+    from trygg.signals.detect import _CACHE_MAX_LEN, _CACHE_SIZE, Detector
+
+    detector = Detector([load_pack(code) for code in packs_for("en")])
+    for i in range(_CACHE_SIZE + 100):
+        detector.detect(normalize(f"text number {i}"), "e", "en")
+    assert detector._found_cached.cache_info().currsize == _CACHE_SIZE
+    before = detector._found_cached.cache_info()
+    detector.detect(normalize("send me a pic " * (_CACHE_MAX_LEN // 10)), "e", "en")
+    assert detector._found_cached.cache_info() == before
