@@ -287,11 +287,18 @@ def _rewrite(
 ) -> tuple[str, list[int] | None]:
     """Apply ``replace`` to each match; it returns the new string and, per new character, the
     index in ``text`` it comes from (or ``None`` to keep the match). Offsets follow; ``None``
-    (the identity) stays ``None`` when nothing is rewritten."""
+    (the identity) stays ``None`` when nothing is rewritten.
+
+    A search first: most texts have no match, and a bare search is about a third of the cost of
+    setting up the rewrite; the rewrite then starts at that first match.
+    """
+    first = pattern.search(text)
+    if first is None:
+        return text, offsets
     parts: list[str] = []
     new_offsets: list[int] = []
     last = 0
-    for match in pattern.finditer(text):
+    for match in pattern.finditer(text, first.start()):
         result = replace(match)
         if result is None:
             continue
