@@ -130,7 +130,7 @@ class Engine:
         state = self._state(event.conversation_id)
         language = self._language(state, text)
         signals = detect_signals(normalized, event.event_id, language)
-        if any(s.name in ("age_disclosure", "adult_indicator") for s in signals) and self.ages.picture(
+        if signals and any(s.name in ("age_disclosure", "adult_indicator") for s in signals) and self.ages.picture(
             event.sender_id
         ).observe(signals, text):
             self._dirty_users.add(event.sender_id)
