@@ -130,3 +130,14 @@ def test_invalid_toml_is_reported(tmp_path):
     path.write_text("name = ")
     with pytest.raises(PolicyError, match="invalid TOML"):
         Policy.load(path)
+
+
+def test_decision_checks_its_actions_and_reasons() -> None:
+    from trygg.decision import Decision
+
+    assert Decision("e", ("allow",), 0.0).actions == ("allow",)
+    assert Decision("e", (), 0.0).actions == ()
+    with pytest.raises(ValueError, match="must name its reasons"):
+        Decision("e", ("allow", "blur"), 0.5)
+    with pytest.raises(ValueError, match="unknown actions"):
+        Decision("e", ("explode",), 0.5, ({"signal": "x"},))

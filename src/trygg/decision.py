@@ -16,6 +16,7 @@ ACTIONS: tuple[str, ...] = (
     "report",
 )
 _KNOWN_ACTIONS = frozenset(ACTIONS)
+_ACTING = _KNOWN_ACTIONS - {"allow"}
 #: Actions counted as "severe" in false-alarm figures.
 SEVERE_ACTIONS: frozenset[str] = frozenset({"warn_recipient", "restrict_sender", "hold_for_review", "block", "report"})
 
@@ -39,7 +40,7 @@ class Decision:
     def __post_init__(self) -> None:
         if not _KNOWN_ACTIONS.issuperset(self.actions):
             raise ValueError(f"unknown actions: {[a for a in self.actions if a not in ACTIONS]}")
-        if not self.reasons and any(a != "allow" for a in self.actions):
+        if not self.reasons and not _ACTING.isdisjoint(self.actions):
             raise ValueError("a decision other than 'allow' must name its reasons")
 
     @property
