@@ -238,12 +238,13 @@ def test_cached_matches_give_the_same_signals_for_each_event() -> None:
 
 def test_match_cache_is_bounded_and_skips_long_texts() -> None:
     from trygg.lang import load_pack
-    from trygg.signals.detect import _CACHE_MAX_LEN, _CACHE_SIZE, Detector
+    from trygg.signals.detect import _CACHE_SIZE, Detector
+    from trygg.text.short_texts import SHORT_TEXT_CHARS
 
     detector = Detector([load_pack(code) for code in packs_for("en")])
     for i in range(_CACHE_SIZE + 100):
         detector.detect(normalize(f"text number {i}"), "e", "en")
     assert detector._found_cached.cache_info().currsize == _CACHE_SIZE
     before = detector._found_cached.cache_info()
-    detector.detect(normalize("send me a pic " * (_CACHE_MAX_LEN // 10)), "e", "en")
+    detector.detect(normalize("send me a pic " * (SHORT_TEXT_CHARS // 10)), "e", "en")
     assert detector._found_cached.cache_info() == before

@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 
 from trygg.model import load_default
-from trygg.model.conversation_model import SHORT_TEXT_CHARS, TEXT_CACHE_SIZE, ConversationModel, ModelState
+from trygg.model.conversation_model import TEXT_CACHE_SIZE, ConversationModel, ModelState
 from trygg.model.features import add_message, author_features, new_author, text_terms, words_of
 from trygg.signals import detect_signals
 from trygg.signals.base import Signal
 from trygg.text.normalize import normalize
+from trygg.text.short_texts import SHORT_TEXT_CHARS
 
 pytestmark = pytest.mark.skipif(load_default() is None, reason="no shipped artefacts (run `trygg train`)")
 
@@ -157,7 +158,7 @@ def test_a_message_that_changes_no_feature_scores_nobody(monkeypatch: pytest.Mon
     stored scores are the scores, and nothing is re-scored."""
     model = load_default()
     state = model.new_state()
-    for i, (sender, text) in enumerate([("a", "hej"), ("b", "tja"), ("a", "vad gör du")]):
+    for sender, text in [("a", "hej"), ("b", "tja"), ("a", "vad gör du")]:
         model.update(state, sender, normalize(text).text, [], 30.0 if sender == "a" else None, "sv")
     calls = []
     score = model._scorer.partials
@@ -190,7 +191,7 @@ def test_scores_from_partial_sums_equal_scores_from_scratch_bit_for_bit() -> Non
         for uid in state["authors"]:
             assert state["scores"][uid] == model._scorer.probabilities(state["authors"], [uid], True)[0]
     reused = model.new_state()
-    for i, (sender, text) in enumerate(lines):
+    for sender, text in lines:
         model.update(reused, sender, normalize(text).text, [], None, "en")
     assert set(reused.partials) == set(reused["authors"])
     assert json.loads(json.dumps(reused)) == dict(reused)  # the partials are not part of the state

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 #: Actions from mild to severe (DESIGN.md). Order matters: index = severity.
 ACTIONS: tuple[str, ...] = (

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from trygg.text.short_texts import cached_for_short_texts
 from trygg.model.features import (
     FEATURE_NAMES,
     AuthorScorer,
@@ -46,10 +47,9 @@ TEXT_KINDS: tuple[str, ...] = ("words", "bigrams", "chars")
 #: real traffic from memory; a token's terms never change, so the cache cannot go stale.
 TOKEN_CACHE_SIZE = 1 << 16
 #: Short messages ("ok", "lol", "where are you?") repeat verbatim in chat, so the text logit of
-#: texts up to SHORT_TEXT_CHARS long is remembered for this many distinct texts. Longer texts
-#: seldom repeat and would only churn the cache; the bound keeps it to a few megabytes.
+#: short texts (:mod:`trygg.text.short_texts`) is remembered for this many distinct texts; the
+#: bound keeps it to a few megabytes.
 TEXT_CACHE_SIZE = 1 << 14
-SHORT_TEXT_CHARS = 64
 
 
 class ModelState(dict):
@@ -121,7 +121,7 @@ class ConversationModel:
         # exact and the pairs are the same terms).
         self._bigram_pairs = {tuple(term.split(" ")): w for term, w in self.text_weights["bigrams"].items()}
         self._token_terms = lru_cache(maxsize=TOKEN_CACHE_SIZE)(self._in_vocabulary_terms)
-        self._short_text_logit = lru_cache(maxsize=TEXT_CACHE_SIZE)(self._text_logit)
+        self._short_text_logit = cached_for_short_texts(self._text_logit, maxsize=TEXT_CACHE_SIZE)
 
     # -- per message -------------------------------------------------------------------------
     def text_logit(self, normalized_text: str) -> float:
@@ -129,9 +129,7 @@ class ConversationModel:
 
         A pure function of the text, so short texts are served from a bounded cache.
         """
-        if len(normalized_text) <= SHORT_TEXT_CHARS:
-            return self._short_text_logit(normalized_text)
-        return self._text_logit(normalized_text)
+        return self._short_text_logit(normalized_text)
 
     def _text_logit(self, normalized_text: str) -> float:
         """The sum over the message's *distinct* terms of their weights, as

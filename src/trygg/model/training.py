@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trygg.events import AccountEvent, MessageEvent
-from trygg.model.conversation_model import TEXT_KINDS, ConversationModel, LinearStage
+from trygg.model.conversation_model import TEXT_KINDS, LinearStage
 from trygg.model.features import FEATURE_NAMES, add_message, author_features, new_author, text_terms
 
 SEED = 20260329

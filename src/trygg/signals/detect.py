@@ -35,6 +35,7 @@ from trygg.lang.pack import VALUE_FAMILIES
 from trygg.signals.base import SIGNAL_FAMILIES, Signal
 from trygg.signals.prefilter import LiteralScanner, needs_digit, required_literals
 from trygg.text.normalize import NormalizedText
+from trygg.text.short_texts import cached_for_short_texts
 
 #: Packs run for every message, after the conversation's own language pack.
 BASE_LANGUAGES: tuple[str, ...] = ("sv", "en")
@@ -76,7 +77,7 @@ class Detector:
         self._scanner = LiteralScanner({lit: tuple(ids) for lit, ids in by_literal.items()})
         self._gated_scanner = LiteralScanner({lit: tuple(ids) for lit, ids in gated_by_literal.items()})
         # Per detector (its packs decide the matches) and bounded; results are immutable tuples.
-        self._found_cached = lru_cache(maxsize=_CACHE_SIZE)(self._find)
+        self._found_cached = cached_for_short_texts(self._find, maxsize=_CACHE_SIZE)
 
     def candidates(self, text: str) -> list[PatternEntry]:
         """Entries that may match ``text`` (all others cannot), in family/strength order."""
@@ -93,12 +94,12 @@ class Detector:
     def detect(self, normalized: NormalizedText, event_id: str, language: str) -> list[Signal]:
         """Age signals first (one per distinct value), then one signal per other family."""
         text = normalized.text
-        found = self._found_cached(text) if len(text) <= _CACHE_MAX_LEN else self._find(text)
+        found = self._found_cached(text)
         return [_signal(*match, normalized, event_id, language) for match in found]
 
     def _find(self, text: str) -> tuple[_Match, ...]:
         """What :meth:`detect` reports for ``text``, before it is tied to an event: a function
-        of the normalised text alone, so short texts share it (see :data:`_CACHE_MAX_LEN`)."""
+        of the normalised text alone, so short texts share it (see :mod:`trygg.text.short_texts`)."""
         candidates = self.candidates(text)
         if not candidates:
             return ()
@@ -134,11 +135,8 @@ class Detector:
 
 #: A match as :meth:`Detector.detect` reports it: the entry, the normalised span, the stated value.
 _Match = tuple[PatternEntry, int, int, int | None]
-#: Texts up to this long have their matches cached per detector (8,192 each). Short chat
-#: messages repeat: with this bound a third of the Perverted Justice messages and a sixth of
-#: NPS chat find theirs there, and a repeat costs a lookup instead of the literal scan and the
-#: candidates' regexes.
-_CACHE_MAX_LEN = 64
+#: Short texts whose matches each detector keeps: a repeat costs a lookup instead of the
+#: literal scan and the candidates' regexes.
 _CACHE_SIZE = 8192
 
 

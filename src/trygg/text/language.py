@@ -27,6 +27,8 @@ from typing import Any
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
+from trygg.text.short_texts import cached_for_short_texts
+
 __all__ = ["LANGUAGE_CODES", "Guess", "LanguageTracker", "detect_language", "guess_language"]
 
 #: What :func:`detect_language` and :attr:`LanguageTracker.language` return.
@@ -174,7 +176,7 @@ def _guess(evidence: _Evidence) -> Guess | None:
         # millisecond a call, the engine's largest cost) is not asked.
         return Guess("sv" if sv_markers else "en", _MARKER_CONFIDENCE, letters)
     text = " ".join(evidence.words)
-    sv, en, other = _lingua_cached(text) if len(text) <= _CACHE_MAX_LEN else _lingua(text)
+    sv, en, other = _lingua_cached(text)
     sv += min(_MARKER_CAP, _MARKER_WEIGHT * sv_markers)
     en += min(_MARKER_CAP, _MARKER_WEIGHT * en_markers)
     total = sv + en + other
@@ -197,11 +199,10 @@ def _lingua(text: str) -> tuple[float, float, float]:
     return sv, en, other
 
 
-#: Lingua answers for texts up to this long are cached. Most detections are a conversation's
-#: first, on its first message with letters, and openers repeat: of the lingua calls on the
-#: Perverted Justice chats (real chat) 23% repeat an earlier text, on DailyDialog 7%.
-_CACHE_MAX_LEN = 64
-_lingua_cached = lru_cache(maxsize=4096)(_lingua)
+#: Lingua answers for short texts are cached. Most detections are a conversation's first, on
+#: its first message with letters, and openers repeat: of the lingua calls on the Perverted
+#: Justice chats (real chat) 23% repeat an earlier text, on DailyDialog 7%.
+_lingua_cached = cached_for_short_texts(_lingua, maxsize=4096)
 
 
 def detect_language(text: str) -> str:

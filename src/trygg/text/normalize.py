@@ -50,6 +50,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from trygg.text.short_texts import cached_for_short_texts
+
 __all__ = ["NormalizedText", "normalize"]
 
 
@@ -374,8 +376,7 @@ def _identity(length: int) -> tuple[int, ...]:
     return tuple(range(length + 1))
 
 
-_normalize_cached = lru_cache(maxsize=8192)(_normalize)
-_CACHE_MAX_LEN = 64
+_normalize_cached = cached_for_short_texts(_normalize, maxsize=8192)
 
 
 def normalize(text: str) -> NormalizedText:
@@ -386,6 +387,4 @@ def normalize(text: str) -> NormalizedText:
     """
     if not isinstance(text, str):
         raise TypeError(f"normalize expects str, got {type(text).__name__}")
-    if len(text) <= _CACHE_MAX_LEN:
-        return _normalize_cached(text)
-    return _normalize(text)
+    return _normalize_cached(text)
