@@ -224,3 +224,50 @@ def test_a_resumed_conversation_is_live_again_and_scores_as_if_it_never_left() -
     assert [(d.actions, d.risk) if d else None for d in got] == [(d.actions, d.risk) if d else None for d in expected]
     assert second.conversations["r"].model_state.partials  # the fast path's sums are kept again
     assert second.summary("r") == whole.summary("r")
+
+
+_SWEDISH = [
+    ("vuxen", "hej, hur gammal är du?"),
+    ("barn", "jag är 13 år, varför undrar du det"),
+    ("vuxen", "du verkar så mogen för din ålder, säg inget till dina föräldrar"),
+    ("barn", "okej"),
+    ("vuxen", "lägg till mig på snap, det är mer privat där"),
+    ("barn", "vet inte riktigt"),
+    ("vuxen", "skicka en bild på dig, jag swishar 200 kr"),
+]
+
+
+def test_a_conversation_settled_on_another_language_is_not_scored_for_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once a conversation has settled on a language the text part does not read, its messages
+    are not scored for text (the costliest part of an update): every decision is the same as
+    when they are, and the stored text summaries stop where the language settled."""
+    from trygg.engine import Engine
+    from trygg.events import AccountEvent, MessageEvent
+
+    model = load_default()
+    events = [AccountEvent(type="account", user_id="barn", declared_age=13)] + [
+        MessageEvent(type="message", event_id=f"s{i}", conversation_id="s", sender_id=who, text=text)
+        for i, (who, text) in enumerate(_SWEDISH)
+    ]
+    scored: list[str] = []
+    text_logit = model.text_logit
+    monkeypatch.setattr(model, "text_logit", lambda text: scored.append(text) or text_logit(text))
+    skipping = Engine(model=model)
+    got = [skipping.process(e) for e in events]
+    tracker = skipping._trackers["s"]
+    assert tracker.settled and tracker.language == "sv"
+    skipped = len(events) - 1 - len(scored)
+    assert skipped > 0  # the messages after settling were not scored
+
+    update = model.update
+    monkeypatch.setattr(model, "update", lambda *args, **kwargs: update(*args[:6]))  # never told it settled
+    scored.clear()
+    always = Engine(model=model)
+    expected = [always.process(e) for e in events]
+    assert len(scored) == len(events) - 1
+    assert [(d.actions, d.risk, d.reasons) if d else None for d in got] == [
+        (d.actions, d.risk, d.reasons) if d else None for d in expected
+    ]
+    assert skipping.summary("s") == always.summary("s")
+    authors = skipping.conversations["s"].model_state["authors"]
+    assert sum(a["tn"] for a in authors.values()) == len(events) - 1 - skipped

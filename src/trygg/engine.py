@@ -58,6 +58,7 @@ class ModelLike(Protocol):
         signals: list[Signal],
         sender_age_hint: float | None = None,
         language: str | None = None,
+        language_settled: bool = False,
     ) -> Mapping[str, object]: ...
 
 
@@ -141,7 +142,13 @@ class Engine:
             sender = self.ages.get(event.sender_id)
             hint = sender.best_age_estimate if sender is not None else None
             model_scores = self.model.update(
-                state.model_state, event.sender_id, normalized.text, signals, hint, state.language
+                state.model_state,
+                event.sender_id,
+                normalized.text,
+                signals,
+                hint,
+                state.language,
+                self._trackers[state.conversation_id].settled,
             )
         state, assessment = step(state, event, signals, self.ages, model_scores, alert_risk=self.policy.alert_risk)
         return self._decide(state, assessment, event)

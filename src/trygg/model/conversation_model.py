@@ -177,13 +177,17 @@ class ConversationModel:
         signals: Iterable[object],
         sender_age_hint: float | None = None,
         language: str | None = None,
+        language_settled: bool = False,
     ) -> dict[str, object]:
         """Fold one message into ``state`` (in place) and return the current scores.
 
         ``sender_age_hint`` is the engine's best age for the sender (e.g. the declared age);
         ``language`` the conversation's language when known. Without it the language is read
         from the signals' language tags; the text part is used only for English, the one
-        language it was trained on.
+        language it was trained on. ``language_settled`` says that ``language`` is final: a
+        conversation settled on another language never reads its text part again, so its
+        messages are not scored for it (the costliest part of an update) and their text
+        summaries stay as they were when it settled.
         """
         signals = list(signals)
         authors: dict[str, dict[str, object]] = state["authors"]  # type: ignore[assignment]
@@ -201,7 +205,8 @@ class ConversationModel:
         known = authors.pop(sender_id, None)
         author = known or new_author()
         authors[sender_id] = author  # re-inserted last: dict order = recency
-        seen_by_others = add_message(author, signals, sender_age_hint, self.text_logit(normalized_text))
+        text_logit = self.text_logit(normalized_text) if text_active or not language_settled else None
+        seen_by_others = add_message(author, signals, sender_age_hint, text_logit)
         while len(authors) > MAX_AUTHORS:
             evicted = next(iter(authors))
             del authors[evicted]
