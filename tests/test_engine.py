@@ -234,7 +234,9 @@ class _FixedModel:
     def resume_state(self, stored):
         return dict(stored)
 
-    def update(self, state, sender_id, normalized_text, signals, sender_age_hint=None, language=None):
+    def update(
+        self, state, sender_id, normalized_text, signals, sender_age_hint=None, language=None, language_settled=False
+    ):
         state["seen"] += 1
         return {"conversation": self.p, "authors": {sender_id: self.p}}
 
