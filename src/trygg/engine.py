@@ -129,7 +129,8 @@ class Engine:
             self._warn(event.event_id, f"text of {len(event.text)} characters truncated to {len(text)} for detection")
         normalized = normalize(text)
         state = self._state(event.conversation_id)
-        language = self._language(state, text)
+        tracker = self._track_language(state, text)
+        language = tracker.language
         signals = detect_signals(normalized, event.event_id, language)
         if signals and any(s.name in ("age_disclosure", "adult_indicator") for s in signals) and self.ages.picture(
             event.sender_id
@@ -148,19 +149,20 @@ class Engine:
                 signals,
                 hint,
                 state.language,
-                self._trackers[state.conversation_id].settled,
+                tracker.settled,
             )
         state, assessment = step(state, event, signals, self.ages, model_scores, alert_risk=self.policy.alert_risk)
         return self._decide(state, assessment, event)
 
-    def _language(self, state: ConversationState, text: str) -> str:
+    def _track_language(self, state: ConversationState, text: str) -> LanguageTracker:
+        """The conversation's language tracker, after taking ``text`` in (the model also needs
+        to know whether the language has settled, not only what it is)."""
         tracker = self._trackers.get(state.conversation_id)
         if tracker is None:
             tracker = LanguageTracker.from_dict(state.language_state) if state.language_state else LanguageTracker()
             self._trackers[state.conversation_id] = tracker
-        language = tracker.observe(text)
-        state.language = language
-        return language
+        state.language = tracker.observe(text)
+        return tracker
 
     def _decide(self, state: ConversationState, assessment: Assessment, event: object) -> Decision:
         decision = self.policy.decide(assessment, event)
