@@ -37,25 +37,16 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def _build_engine(policy: Path | None, with_model: bool = True, store: Any = None, media_dir: Path | None = None) -> Any:
-    """The engine with the chosen policy, the shipped model, and media over the store's banks."""
-    from trygg.engine import Engine
-    from trygg.media_wiring import LazyMediaAssessor
-    from trygg.policy import Policy
+    """The engine from the composition root, with this command's choices over the settings."""
+    from trygg.compose import Settings, build_engine
 
     try:
-        loaded_policy = Policy.load(policy) if policy else Policy.default()
+        settings = Settings(**{k: v for k, v in {"policy": policy, "media_dir": media_dir}.items() if v is not None})
+        if not with_model:
+            settings.model = False
+        return build_engine(settings, store=store)
     except (OSError, ValueError) as exc:
         raise _fail(f"policy {policy}: {exc}") from None
-    model = None
-    if with_model:
-        try:
-            from trygg.model import load_default
-
-            model = load_default()
-        except ImportError:
-            model = None
-    media = LazyMediaAssessor(store.engine, media_dir) if store is not None else None
-    return Engine(policy=loaded_policy, model=model, media=media)
 
 
 @app.command()
@@ -178,7 +169,7 @@ def eval_command(
     no_model: Annotated[bool, typer.Option("--no-model", help="Rules only: do not fuse the learned model.")] = False,
 ) -> None:
     """Measure detection against labels: P/R/F1/F0.5, offender identification, early warning."""
-    from trygg.evaluation import evaluate_conversations, evaluate_events
+    from trygg.lab.evaluation import evaluate_conversations, evaluate_events
 
     if fmt not in ("events", "pan12"):
         raise _fail(f"--format must be 'events' or 'pan12', not {fmt!r}")
@@ -204,13 +195,13 @@ def _eval_pan12(corpus: Path | None, predators: Path | None) -> dict[str, Any]:
     for path in (corpus, predators):
         if not path.is_file():
             raise _fail(f"{path}: no such file")
-    from trygg.pan12 import evaluate_pan12
+    from trygg.lab.pan12 import evaluate_pan12
 
     return evaluate_pan12(corpus, predators)
 
 
 def _load_dataset(name: str) -> list[Any]:
-    from trygg import datasets
+    from trygg.lab import datasets
 
     loaders = {
         "scenarios": datasets.scenarios,
@@ -227,7 +218,7 @@ def _load_dataset(name: str) -> list[Any]:
 
 
 def _read_labels(path: Path) -> dict[str, dict[str, Any]]:
-    from trygg.labels import read_labels
+    from trygg.lab.labels import read_labels
 
     if not path.is_file():
         raise _fail(f"{path}: no such file")
@@ -299,7 +290,7 @@ def bench(
     no_model: Annotated[bool, typer.Option("--no-model", help="Rules only.")] = False,
 ) -> None:
     """Benchmark the full pipeline (parse, detect, decide, persist to SQLite) on one core."""
-    from trygg.bench import run_pipeline_benchmark
+    from trygg.lab.bench import run_pipeline_benchmark
 
     if messages < 1 or conversations < 1 or conversations > messages:
         raise _fail("need 1 <= conversations <= messages")
@@ -378,7 +369,7 @@ def _register_optional_commands() -> None:
     else:
         register_media(app)
     try:
-        from trygg.model.cli import register as register_model
+        from trygg.lab.train_cli import register as register_model
     except ImportError:
         pass
     else:

@@ -17,9 +17,11 @@ from fastapi.responses import JSONResponse
 
 from trygg.api import audit
 from trygg.api.keys import InvalidKey, Principal, authenticate
+from trygg.compose import build_engine
 from trygg.engine import Engine
 from trygg.events import ParsedLine, parse_event, StrictModeError
 from trygg.scan import scan
+from trygg.store.base import create_schema
 from trygg.store.repository import Store
 
 #: Largest request body accepted (a batch of events, base64 media included).
@@ -30,7 +32,8 @@ MAX_BATCH = 1000
 
 def create_app(store: Store, engine: Engine | None = None) -> FastAPI:
     """Build the app around one store and one in-process engine (serialised by a lock)."""
-    engine = engine or Engine()
+    create_schema(store.engine)  # the API's own tables (keys, audit), imported above
+    engine = engine or build_engine(store=store)
     lock = threading.Lock()
     app = FastAPI(title="trygg", version="1", summary="Child-safety engine: events in, decisions out.")
 

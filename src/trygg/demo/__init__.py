@@ -28,7 +28,7 @@ def demo_events_path() -> Path:
 
 def run_demo(db_url: str | None, console: Console) -> None:
     """Scan the demo conversations into SQLite and explain every alert with its evidence."""
-    from trygg.engine import Engine
+    from trygg.compose import build_engine
     from trygg.scan import scan
     from trygg.store.repository import Store
 
@@ -37,7 +37,7 @@ def run_demo(db_url: str | None, console: Console) -> None:
     with tempfile.TemporaryDirectory(prefix="trygg-demo-") as folder:
         url = db_url or f"sqlite:///{folder}/demo.db"
         store = Store(url)
-        engine = Engine()
+        engine = build_engine(store=store)
         decisions: list[Decision] = []
         report = scan(read_events(path), engine, store, on_decision=decisions.append)
         counts = store.counts()
