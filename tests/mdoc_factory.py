@@ -63,6 +63,13 @@ class Issuer:
     ca_cert: x509.Certificate
     signer_key: ec.EllipticCurvePrivateKey
     signer_cert: x509.Certificate
+    #: Intermediate CA certificates between the CA and the signer, the signer's issuer first.
+    intermediates: list[x509.Certificate] = field(default_factory=list)
+
+    def x5chain(self) -> bytes | list[bytes]:
+        """The COSE x5chain header value: one bstr for a lone certificate, else an array."""
+        ders = [c.public_bytes(serialization.Encoding.DER) for c in [self.signer_cert, *self.intermediates]]
+        return ders[0] if len(ders) == 1 else ders
 
     def ca_pem(self) -> bytes:
         return self.ca_cert.public_bytes(serialization.Encoding.PEM)
@@ -78,6 +85,8 @@ def make_issuer(
     signer_digital_signature: bool = True,
     signer_eku: ObjectIdentifier | None = MDOC_DS_EKU,
     ca_key_cert_sign: bool = True,
+    signer_is_ca: bool = False,
+    intermediates: int = 0,
 ) -> Issuer:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = (
@@ -88,27 +97,46 @@ def make_issuer(
         .serial_number(x509.random_serial_number())
         .not_valid_before(now + ca_validity[0])
         .not_valid_after(now + ca_validity[1])
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None if intermediates else 0), critical=True)
         .add_extension(_key_usage(key_cert_sign=ca_key_cert_sign, digital_signature=not ca_key_cert_sign), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
+    issuing_key, issuing_cert, chain = ca_key, ca_cert, []
+    for level in range(intermediates):
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(_name(f"{name} intermediate {level + 1}"))
+            .issuer_name(issuing_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now + ca_validity[0])
+            .not_valid_after(now + ca_validity[1])
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(_key_usage(key_cert_sign=True), critical=True)
+            .sign(issuing_key, hashes.SHA256())
+        )
+        issuing_key, issuing_cert = key, cert
+        chain.insert(0, cert)
     signer_key = ec.generate_private_key(signer_curve or ec.SECP256R1())
     builder = (
         x509.CertificateBuilder()
         .subject_name(_name(f"{name} DS"))
-        .issuer_name(ca_cert.subject)
+        .issuer_name(issuing_cert.subject)
         .public_key(signer_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now + signer_validity[0])
         .not_valid_after(now + signer_validity[1])
         .add_extension(_key_usage(digital_signature=signer_digital_signature, key_cert_sign=not signer_digital_signature), critical=True)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuing_key.public_key()), critical=False)
     )
+    if signer_is_ca:
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
     if signer_eku is not None:
         builder = builder.add_extension(x509.ExtendedKeyUsage([signer_eku]), critical=True)
-    signer_cert = builder.sign(ca_key, hashes.SHA256())
-    return Issuer(ca_key, ca_cert, signer_key, signer_cert)
+    signer_cert = builder.sign(issuing_key, hashes.SHA256())
+    return Issuer(ca_key, ca_cert, signer_key, signer_cert, chain)
 
 
 @dataclass
@@ -214,9 +242,8 @@ def device_response(issuer: Issuer, device: Device, spec: ResponseSpec | None = 
         "docType": spec.mso_doc_type or spec.doc_type,
         "validityInfo": {"signed": spec.valid_from, "validFrom": spec.valid_from, "validUntil": spec.valid_until},
     }
-    der = issuer.signer_cert.public_bytes(serialization.Encoding.DER)
     issuer_auth = cose_sign1(
-        spec.mso_signing_key or issuer.signer_key, spec.issuer_alg, cbor2.dumps(_tag24(mso)), unprotected={33: der}
+        spec.mso_signing_key or issuer.signer_key, spec.issuer_alg, cbor2.dumps(_tag24(mso)), unprotected={33: issuer.x5chain()}
     )
 
     device_name_spaces = _tag24({})

@@ -80,6 +80,12 @@ class AgeProofResult:
         }
 
 
+def _shown(value: Any) -> str:
+    """An attacker-chosen name (docType, namespace, element) as it may appear in a message: short."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _field(mapping: Any, key: str, kind: type | tuple[type, ...], what: str) -> Any:
     if not isinstance(mapping, dict) or key not in mapping:
         raise ProofRejected(Reason.INVALID_STRUCTURE, f"{what} has no {key!r}")
@@ -128,6 +134,8 @@ class MdocAgeVerifier:
         if len(payload) > MAX_PAYLOAD_BYTES:
             raise ProofRejected(Reason.INVALID_STRUCTURE, f"payload is {len(payload)} bytes; limit {MAX_PAYLOAD_BYTES}")
         now = self.clock()
+        if now.tzinfo is None:
+            raise ValueError("the verifier's clock must return an aware datetime")
         document = self._age_document(decode_cbor(payload, "DeviceResponse"))
         issuer_signed = _field(document, "issuerSigned", dict, "document")
         name_spaces = _field(issuer_signed, "nameSpaces", dict, "issuerSigned")
@@ -172,7 +180,7 @@ class MdocAgeVerifier:
             raise ProofRejected(Reason.INVALID_STRUCTURE, "DeviceResponse is not a map")
         version = _field(response, "version", str, "DeviceResponse")
         if not version.startswith("1."):
-            raise ProofRejected(Reason.INVALID_STRUCTURE, f"DeviceResponse version {version!r} is not 1.x")
+            raise ProofRejected(Reason.INVALID_STRUCTURE, f"DeviceResponse version {_shown(version)} is not 1.x")
         status = _field(response, "status", int, "DeviceResponse")
         if status != 0:
             raise ProofRejected(Reason.INVALID_STRUCTURE, f"DeviceResponse status is {status}, not 0 (OK)")
@@ -182,7 +190,7 @@ class MdocAgeVerifier:
         doc_types = [doc.get("docType") for doc in documents]
         matching = [doc for doc in documents if doc.get("docType") == AV_DOCTYPE]
         if not matching:
-            shown = ", ".join(repr(t) for t in doc_types if isinstance(t, str)) or "none"
+            shown = ", ".join(_shown(t) for t in doc_types[:5] if isinstance(t, str)) or "none"
             raise ProofRejected(Reason.WRONG_DOCTYPE, f"no document of docType {AV_DOCTYPE!r} (found: {shown})")
         if len(matching) > 1:
             raise ProofRejected(Reason.INVALID_STRUCTURE, f"more than one document of docType {AV_DOCTYPE!r}")
@@ -208,7 +216,9 @@ class MdocAgeVerifier:
             raise ProofRejected(Reason.INVALID_STRUCTURE, "MobileSecurityObject is not a map")
         doc_type = _field(mso, "docType", str, "MobileSecurityObject")
         if doc_type != AV_DOCTYPE:
-            raise ProofRejected(Reason.WRONG_DOCTYPE, f"the Mobile Security Object is for docType {doc_type!r}, not {AV_DOCTYPE!r}")
+            raise ProofRejected(
+                Reason.WRONG_DOCTYPE, f"the Mobile Security Object is for docType {_shown(doc_type)}, not {AV_DOCTYPE!r}"
+            )
         return mso
 
     # ------------------------------------------------------------------ checks
@@ -228,13 +238,15 @@ class MdocAgeVerifier:
         """Check every disclosed element against the MSO; returns the AV namespace's elements."""
         algorithm = _field(mso, "digestAlgorithm", str, "MobileSecurityObject")
         if algorithm not in _DIGESTS:
-            raise ProofRejected(Reason.INVALID_STRUCTURE, f"digest algorithm {algorithm!r} is not one of {', '.join(_DIGESTS)}")
+            raise ProofRejected(Reason.INVALID_STRUCTURE, f"digest algorithm {_shown(algorithm)} is not one of {', '.join(_DIGESTS)}")
         digest = _DIGESTS[algorithm]
         value_digests = _field(mso, "valueDigests", dict, "MobileSecurityObject")
         av_elements: dict[str, Any] = {}
         for namespace, items in name_spaces.items():
             if not isinstance(items, list):
-                raise ProofRejected(Reason.INVALID_STRUCTURE, f"namespace {namespace!r} is not an array of IssuerSignedItemBytes")
+                raise ProofRejected(
+                    Reason.INVALID_STRUCTURE, f"namespace {_shown(namespace)} is not an array of IssuerSignedItemBytes"
+                )
             signed = value_digests.get(namespace)
             for item_bytes in items:
                 inner = embedded_bytes(item_bytes, "IssuerSignedItemBytes")
@@ -247,10 +259,13 @@ class MdocAgeVerifier:
                 expected = signed.get(digest_id) if isinstance(signed, dict) else None
                 if expected != digest(tag24_encoding(inner)).digest():
                     what = "has no digest in" if expected is None else "does not match its digest in"
-                    raise ProofRejected(Reason.TAMPERED_DIGEST, f"element {identifier!r} of {namespace!r} {what} the Mobile Security Object")
+                    raise ProofRejected(
+                        Reason.TAMPERED_DIGEST,
+                        f"element {_shown(identifier)} of {_shown(namespace)} {what} the Mobile Security Object",
+                    )
                 if namespace == AV_NAMESPACE:
                     if identifier in av_elements:
-                        raise ProofRejected(Reason.INVALID_STRUCTURE, f"element {identifier!r} is disclosed twice")
+                        raise ProofRejected(Reason.INVALID_STRUCTURE, f"element {_shown(identifier)} is disclosed twice")
                     av_elements[identifier] = item["elementValue"]
         return av_elements
 

@@ -26,13 +26,8 @@ from trygg.age.rejection import ProofRejected, Reason
 MDOC_DS_EKU = ObjectIdentifier("1.0.18013.5.1.2")
 #: File names read from a trust-list folder.
 PEM_SUFFIXES = (".pem", ".crt")
-#: IACA -> DS is the usual chain; one intermediate is allowed for issuers that have one.
-MAX_CHAIN_DEPTH = 3
-
-
-def _ca_must_be_ca(_policy: Policy, cert: x509.Certificate, constraints: x509.BasicConstraints) -> None:
-    if not constraints.ca:
-        raise ValueError("issuing certificate is not a CA (basicConstraints)")
+#: Intermediate CAs allowed between a trusted CA and the DS (IACA -> DS is the usual chain, none).
+MAX_CHAIN_DEPTH = 1
 
 
 def _ca_key_usage(_policy: Policy, cert: x509.Certificate, usage: x509.KeyUsage | None) -> None:
@@ -75,7 +70,8 @@ class TrustList:
         self._store = Store(list(self.certificates))
         self._ca_policy = (
             ExtensionPolicy.permit_all()
-            .require_present(x509.BasicConstraints, Criticality.AGNOSTIC, _ca_must_be_ca)
+            # Path validation itself requires issuers to be CAs (basicConstraints cA).
+            .require_present(x509.BasicConstraints, Criticality.AGNOSTIC, None)
             .may_be_present(x509.KeyUsage, Criticality.AGNOSTIC, _ca_key_usage)
         )
         self._ee_policy = (
@@ -86,7 +82,7 @@ class TrustList:
         )
 
     @classmethod
-    def from_pem(cls, path: str | Path, **options) -> "TrustList":
+    def from_pem(cls, path: str | Path, ds_extended_key_usage: ObjectIdentifier | None = MDOC_DS_EKU) -> "TrustList":
         """Load every certificate of a PEM file, or of the ``.pem``/``.crt`` files in a folder."""
         path = Path(path)
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in PEM_SUFFIXES) if path.is_dir() else [path]
@@ -98,7 +94,7 @@ class TrustList:
                 raise ValueError(f"{file.name}: not a PEM certificate file ({exc})") from None
         if not certificates:
             raise ValueError(f"no certificates found in {path.name}")
-        return cls(certificates, **options)
+        return cls(certificates, ds_extended_key_usage)
 
     def verify_chain(self, chain: list[x509.Certificate], at: datetime) -> None:
         """Validate ``chain`` (DS certificate first) at time ``at``, or reject as untrusted."""
