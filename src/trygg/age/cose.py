@@ -2,7 +2,8 @@
 
 The structure is parsed and the Sig_structure built with ``cbor2``; the ECDSA check itself is
 ``cryptography``'s (OpenSSL). ``pycose`` was considered and left out: its ECDSA goes through the
-pure-Python ``ecdsa`` package rather than OpenSSL, it pulls in four more dependencies, and an
+pure-Python ``ecdsa`` package rather than OpenSSL, it pulls in three more direct dependencies
+(``ecdsa``, ``certvalidator``, ``attrs``) and three transitive ones, and an
 allow-list must look at the algorithm before any library acts on the message anyway. What is
 left here is the RFC's two-line Sig_structure, computed over the protected-header bytes exactly
 as received (re-encoding them would change what was signed).
