@@ -95,6 +95,15 @@ def test_parses_header_messages_gaps_and_comments(tmp_path: Path) -> None:
     assert group.messages[2].sent_at - group.messages[1].sent_at == timedelta(hours=1)
 
 
+def test_byte_order_mark_is_ignored_and_invalid_utf8_is_located(tmp_path: Path) -> None:
+    write(tmp_path / "sv", "bom.chat", "\ufeff" + GROUP)
+    # Line 12 holds the first non-ASCII letter: 'å' of 'såg', one byte (0xe5) in Latin-1.
+    (tmp_path / "sv" / "latin1.chat").write_bytes(GROOMING.replace("sv-g-017", "sv-g-018").encode("latin-1"))
+    conversations, errors = load_written(tmp_path)
+    assert [c.id for c in conversations] == ["sv-b-001"]
+    assert [(e.path.name, e.line, e.message) for e in errors] == [("latin1.chat", 12, "not valid UTF-8 (byte 0xe5)")]
+
+
 def test_default_spacing_is_deterministic(tmp_path: Path) -> None:
     write(tmp_path / "sv", "g.chat", GROOMING)
     first = [m.sent_at for m in read_written(tmp_path)[0].messages]

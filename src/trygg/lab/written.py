@@ -403,7 +403,7 @@ def load_written(root: Path | str) -> tuple[list[WrittenConversation], list[Writ
         errors.append(WrittenError(root, 0, "no .chat files here"))
     for path in files:
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")  # an editor's byte-order mark is not content
         except UnicodeDecodeError as exc:
             line = path.read_bytes()[: exc.start].count(b"\n") + 1
             errors.append(WrittenError(path, line, f"not valid UTF-8 (byte 0x{exc.object[exc.start]:02x})"))
