@@ -169,9 +169,9 @@ class _Parser:
                 end += 1
             return end
         header: dict[str, tuple[str, int]] = {}
-        for index in range(index + 1, end):
-            raw = self.lines[index].strip()
-            number = index + 1
+        for position in range(index + 1, end):
+            raw = self.lines[position].strip()
+            number = position + 1
             if raw.startswith("#"):
                 continue
             key, sep, value = raw.partition(":")
@@ -185,9 +185,8 @@ class _Parser:
                 self.error(number, f"header key {key!r} given twice (first on line {header[key][1]})")
             else:
                 header[key] = (value, number)
-        index = end
         conversation = self._header(conversation_id, opened_at, header)
-        index += 1
+        index = end + 1
         messages: list[tuple[str, str, int, timedelta | None]] = []
         pending_gap: tuple[timedelta, int] | None = None
         while index < len(self.lines) and self.lines[index].strip():
