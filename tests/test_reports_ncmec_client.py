@@ -171,8 +171,8 @@ def make_client(base_url: str, delays: list[float], attempts: int = 4) -> CyberT
     return CyberTiplineClient(config, sleep=delays.append)
 
 
-def make_queue(tmp_path: Path, client: CyberTiplineClient) -> SubmissionQueue:
-    engine = create_engine(f"sqlite:///{tmp_path}/queue.db")
+def make_queue(tmp_path: Path, client: CyberTiplineClient, url: str | None = None) -> SubmissionQueue:
+    engine = create_engine(url or f"sqlite:///{tmp_path}/queue.db")
     Base.metadata.create_all(engine)
     return SubmissionQueue(engine, tmp_path / "spool", client)
 
@@ -217,13 +217,21 @@ def test_flow_runs_in_order_through_failures(fake: tuple[FakeNcmec, str], tmp_pa
     assert not (tmp_path / "spool").exists() or not any((tmp_path / "spool").iterdir())  # text deleted once finished
 
 
-def test_restart_resumes_and_never_resubmits(fake: tuple[FakeNcmec, str], tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgres"])
+def queue_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The queue's database: SQLite always, PostgreSQL when one is reachable."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/restart.db"
+    return request.getfixturevalue("postgres_url")
+
+
+def test_restart_resumes_and_never_resubmits(fake: tuple[FakeNcmec, str], tmp_path: Path, queue_db: str) -> None:
     state, url = fake
     xml, files = sample_report()
     # First process: the second upload keeps failing until the client gives up.
     state.fail_next = {"upload": 1}  # the first upload fails once and then goes through
     state.fail_upload_of = {"chat-log.csv": 3}  # the second fails as often as the client tries
-    first = make_queue(tmp_path, make_client(url, [], attempts=3))
+    first = make_queue(tmp_path, make_client(url, [], attempts=3), queue_db)
     first.enqueue("case:k-2", xml, files)
     [stopped] = first.run()
     assert stopped.state == tables.SUBMITTED and "gave up after 3 attempts" in (stopped.error or "")
@@ -231,7 +239,7 @@ def test_restart_resumes_and_never_resubmits(fake: tuple[FakeNcmec, str], tmp_pa
 
     # A new process over the same database and spool resumes at the second upload.
     state.calls.clear()
-    second = make_queue(tmp_path, make_client(url, []))
+    second = make_queue(tmp_path, make_client(url, []), queue_db)
     assert second.enqueue("case:k-2", xml, files).state == tables.SUBMITTED  # same key: no new report
     [done] = second.run()
     assert done.state == tables.FINISHED and done.report_id == "1001"
@@ -239,7 +247,7 @@ def test_restart_resumes_and_never_resubmits(fake: tuple[FakeNcmec, str], tmp_pa
 
     # Yet another restart: a finished report is not sent again, not even re-queued.
     state.calls.clear()
-    third = make_queue(tmp_path, make_client(url, []))
+    third = make_queue(tmp_path, make_client(url, []), queue_db)
     assert third.run() == []
     assert third.enqueue("case:k-2", xml, files).state == tables.FINISHED
     assert third.advance("case:k-2").state == tables.FINISHED
