@@ -256,6 +256,27 @@ def test_restart_resumes_and_never_resubmits(fake: tuple[FakeNcmec, str], tmp_pa
         assert session.scalars(select(tables.NcmecSubmissionRow)).one().attempts == 1
 
 
+def test_enqueue_report_sends_files_and_chat_log(fake: tuple[FakeNcmec, str], tmp_path: Path) -> None:
+    state, url = fake
+    queue = make_queue(tmp_path, make_client(url, []))
+    image = b"bytes of a picture"
+    messages = (ChatMessage(WHEN, "u2", "u1", 'send one, "now"', "e1"),)
+    report = ReportInput(
+        incident_time=WHEN,
+        reporter=Reporter(email="safety@example.org"),
+        files=(ReportFile(file_name="p.jpg", md5=hashlib.md5(image).hexdigest()),),  # noqa: S324
+        messages=messages,
+    )
+    with pytest.raises(ValueError, match="p.jpg"):
+        queue.enqueue_report("case:k-9", report, {})
+    assert queue.pending_keys() == []
+    queue.enqueue_report("case:k-9", report, {"p.jpg": image})
+    [outcome] = queue.run()
+    assert outcome.state == tables.FINISHED
+    assert [c for c in state.calls if c[0] == "upload"] == [("upload", "1001:p.jpg"), ("upload", "1001:chat-log.csv")]
+    assert state.uploads["f1"] == image and state.uploads["f2"] == chat_csv(messages)
+
+
 def test_refused_report_fails_without_retry_and_others_go_on(fake: tuple[FakeNcmec, str], tmp_path: Path) -> None:
     state, url = fake
     delays: list[float] = []

@@ -33,7 +33,7 @@ from lxml import etree
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from trygg.reports.ncmec import ReportFile, build_file_details, validate
+from trygg.reports.ncmec import ReportFile, ReportInput, build_file_details, build_ncmec_report, chat_csv, chat_log_file, validate
 from trygg.reports.tables import (
     DESCRIBED,
     FAILED,
@@ -287,6 +287,19 @@ class SubmissionQueue:
                 )
             session.commit()
             return SubmissionOutcome(key, QUEUED, None)
+
+    def enqueue_report(self, key: str, report: ReportInput, file_data: Mapping[str, bytes]) -> SubmissionOutcome:
+        """Queue ``report`` with its files (bytes by ``file_name``) and, when it has messages,
+        the chat log CSV as a supplemental file. A file without bytes is refused before anything
+        is queued, so a report never goes out with part of its evidence silently missing."""
+        missing = [f.file_name for f in report.files if f.file_name not in file_data]
+        if missing:
+            raise ValueError(f"no bytes given for file(s) {', '.join(missing)}")
+        attachments = [(f, file_data[f.file_name]) for f in report.files]
+        log = chat_log_file(report)
+        if log is not None:
+            attachments.append((log, chat_csv(report.messages)))
+        return self.enqueue(key, build_ncmec_report(report), attachments)
 
     def _folder(self, key: str) -> Path:
         # The key comes from the caller; hashing it keeps it out of the file system's grammar.
