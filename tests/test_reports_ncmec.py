@@ -7,6 +7,8 @@ import io
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("lxml", reason="the reports extra (lxml) is not installed")
 from lxml import etree  # noqa: E402
@@ -208,3 +210,15 @@ def test_chat_log_file_is_supplemental() -> None:
 def test_every_annotation_is_accepted() -> None:
     document = build_ncmec_report(full_report(annotations=REPORT_ANNOTATIONS))
     assert children(document, "incidentSummary/reportAnnotations") == list(REPORT_ANNOTATIONS)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF), max_size=60))
+def test_any_text_gives_a_valid_report_that_reads_back_as_written(text: str) -> None:
+    report = full_report(chat=ChatIncident(content=text or None), reported=ReportedUser(screen_name=text[:255] or None))
+    document = build_ncmec_report(report)
+    root = etree.fromstring(document)
+    if text:
+        assert root.findtext("internetDetails/chatImIncident/content") == xml_safe(text)
+        # Only characters XML cannot carry differ from the original.
+        assert xml_safe(text) == text or any(ord(c) < 0x20 or 0xD800 <= ord(c) <= 0xDFFF or c in "\ufffe\uffff" for c in text)
