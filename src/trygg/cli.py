@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from trygg import __version__
+from trygg.reports.cli import register as register_reports
 
 app = typer.Typer(
     name="trygg",
@@ -377,6 +378,7 @@ def _register_optional_commands() -> None:
 
 
 _register_optional_commands()
+register_reports(app)
 
 
 #: Garbage-collector thresholds for trygg's long-running jobs. An engine holds the state of
