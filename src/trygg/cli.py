@@ -72,6 +72,7 @@ def scan(
     """Scan EVENTS: decide per message, persist, and write one line per conversation to --out."""
     from trygg.events import StrictModeError, read_lines
     from trygg.scan import scan as run_scan
+    from trygg.sinks import JsonlDecisionSink
     from trygg.store.repository import Store
 
     if not events.is_file():
@@ -81,7 +82,7 @@ def scan(
     except Exception as exc:  # noqa: BLE001 - any driver error is an unusable argument here
         raise _fail(f"cannot open database: {exc}") from None
     engine = _build_engine(policy, with_model=not no_model, store=store, media_dir=media_dir or events.parent)
-    decisions_handle = decisions.open("w", encoding="utf-8") if decisions else None
+    sinks = [JsonlDecisionSink(decisions)] if decisions else []
     try:
         with _progress() as progress, events.open("rb") as handle:
             task = progress.add_task("scanning", total=events.stat().st_size)
@@ -90,16 +91,14 @@ def scan(
                 parsed,
                 engine,
                 store,
-                on_decision=(lambda d: decisions_handle.write(json.dumps(d.as_dict(), ensure_ascii=False) + "\n"))
-                if decisions_handle
-                else None,
+                sinks=sinks,
                 on_progress=lambda _lines: progress.update(task, completed=handle.tell()),
             )
     except StrictModeError as exc:
         raise _fail(f"{events}: {exc}", code=1) from None
     finally:
-        if decisions_handle:
-            decisions_handle.close()
+        for sink in sinks:
+            sink.close()
 
     summaries = [engine.summary(cid) for cid in report.conversation_ids]
     with out.open("w", encoding="utf-8") as handle:

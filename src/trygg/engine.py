@@ -166,11 +166,8 @@ class Engine:
 
     def _decide(self, state: ConversationState, assessment: Assessment, event: object) -> Decision:
         decision = self.policy.decide(assessment, event)
-        if decision.severe and state.first_alert_event_id is None:
-            state.first_alert_event_id = decision.event_id
-            state.offender_id = assessment.offender_id or state.offender_id
-            if assessment.label_guess != "benign":
-                state.label_guess = assessment.label_guess
+        if decision.severe:
+            state.mark_alert(decision.event_id, assessment.offender_id, assessment.label_guess)
         return decision
 
     def _media(self, event: MediaEvent) -> Decision | None:
@@ -213,11 +210,7 @@ class Engine:
                 decision.conversation_id,
             )
         if event.conversation_id and decision.severe:
-            state = self._state(event.conversation_id)
-            if state.first_alert_event_id is None:
-                state.first_alert_event_id = event.event_id
-                state.offender_id = event.sender_id
-                state.reasons = list(assessment.reasons)
+            self._state(event.conversation_id).mark_alert(event.event_id, event.sender_id, reasons=list(assessment.reasons))
         return decision
 
     def _contact_request(self, event: ContactRequestEvent) -> Decision:

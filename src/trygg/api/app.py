@@ -21,6 +21,7 @@ from trygg.compose import build_engine
 from trygg.engine import Engine
 from trygg.events import ParsedLine, parse_event, StrictModeError
 from trygg.scan import scan
+from trygg.sinks import CollectingSink
 from trygg.store.base import create_schema
 from trygg.store.repository import Store
 
@@ -92,9 +93,10 @@ def create_app(store: Store, engine: Engine | None = None) -> FastAPI:
                 parsed.append(ParsedLine(index, event=parse_event(item, index)))
             except StrictModeError as exc:
                 parsed.append(ParsedLine(index, error=exc.error))
-        decisions: list[dict[str, Any]] = []
+        answer = CollectingSink()
         with lock:
-            report = scan(parsed, engine, store, on_decision=lambda d: decisions.append(d.as_dict()))
+            report = scan(parsed, engine, store, sinks=[answer])
+        decisions = [d.as_dict() for d in answer.decisions]
         errors = [{"index": e.line, "field": e.field, "message": e.message} for e in report.errors]
         status = 200 if not errors else (207 if decisions or report.processed else 422)
         audit.record(store.engine, who.key_id, "POST", "/v1/events", status, f"{report.processed} processed, {len(errors)} rejected")

@@ -30,6 +30,7 @@ def run_demo(db_url: str | None, console: Console) -> None:
     """Scan the demo conversations into SQLite and explain every alert with its evidence."""
     from trygg.compose import build_engine
     from trygg.scan import scan
+    from trygg.sinks import CollectingSink
     from trygg.store.repository import Store
 
     path = demo_events_path()
@@ -38,8 +39,9 @@ def run_demo(db_url: str | None, console: Console) -> None:
         url = db_url or f"sqlite:///{folder}/demo.db"
         store = Store(url)
         engine = build_engine(store=store)
-        decisions: list[Decision] = []
-        report = scan(read_events(path), engine, store, on_decision=decisions.append)
+        collected = CollectingSink()
+        report = scan(read_events(path), engine, store, sinks=[collected])
+        decisions = collected.decisions
         counts = store.counts()
 
     console.print(f"[bold]trygg demo[/bold]: {path.name}, database {url}")

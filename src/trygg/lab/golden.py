@@ -73,14 +73,16 @@ def replay(events: Iterable[Event], use_model: bool) -> dict[str, Any]:
     """Decisions, summaries and stored rows of one stream through the scan job."""
     from trygg.compose import Settings, build_engine
     from trygg.scan import scan
+    from trygg.sinks import CollectingSink
     from trygg.store.repository import Store
 
     with tempfile.TemporaryDirectory(prefix="trygg-golden-") as folder:
         store = Store(f"sqlite:///{folder}/golden.db")
         engine = build_engine(Settings(model=use_model, media=False), store=store)
-        decisions: list[dict[str, Any]] = []
+        collected = CollectingSink()
         parsed = (ParsedLine(number, event) for number, event in enumerate(events, start=1))
-        report = scan(parsed, engine, store, on_decision=lambda d: decisions.append(d.as_dict()))
+        report = scan(parsed, engine, store, sinks=[collected])
+        decisions = [d.as_dict() for d in collected.decisions]
         summaries = [engine.summary(cid) for cid in report.conversation_ids]
         rows: dict[str, list[dict[str, Any]]] = {}
         with store.engine.connect() as connection:

@@ -33,6 +33,7 @@ from lxml import etree
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from trygg.store.base import create_schema
 from trygg.reports.ncmec import ReportFile, ReportInput, build_file_details, build_ncmec_report, chat_csv, chat_log_file, validate
 from trygg.reports.tables import (
     DESCRIBED,
@@ -254,6 +255,7 @@ class SubmissionQueue:
         self.engine = engine
         self.spool = Path(spool_dir)
         self.client = client
+        create_schema(engine)  # the queue's own tables, registered by importing trygg.reports.tables
 
     # -- enqueue
 
