@@ -49,6 +49,13 @@ class AgePicture:
     adult_indicator_events: list[str] = field(default_factory=list)
     #: Ages verified by an age-assurance method outrank everything else.
     verified_adult: bool | None = None
+    #: Declared birth date (ISO), when the platform sends one: the declared age follows it.
+    birth_date: str | None = None
+    #: Age-assurance evidence besides chat (declarations, proofs, estimates): dicts written and
+    #: weighed by :mod:`trygg.age.assurance` (kind, method, assurance, age range, time).
+    evidence: list[dict] = field(default_factory=list)
+    #: Flags raised once each (e.g. ``suspected_adult_posing_as_teen``), so a flag acts once.
+    flags: list[str] = field(default_factory=list)
     #: Derived (p_adult, deception), recomputed on every change: read once per message per user.
     _belief: tuple[float, bool] | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -207,6 +214,12 @@ class AgePicture:
             out["adult_indicator_events"] = list(self.adult_indicator_events)
         if self.verified_adult is not None:
             out["verified_adult"] = self.verified_adult
+        if self.birth_date is not None:
+            out["birth_date"] = self.birth_date
+        if self.evidence:
+            out["evidence"] = [dict(e) for e in self.evidence]
+        if self.flags:
+            out["flags"] = list(self.flags)
         return out
 
     @classmethod
@@ -219,6 +232,9 @@ class AgePicture:
                 adult_evidence=float(data.get("adult_evidence", 0.0)),  # type: ignore[arg-type]
                 adult_indicator_events=[str(e) for e in data.get("adult_indicator_events", [])],  # type: ignore[union-attr]
                 verified_adult=data.get("verified_adult"),  # type: ignore[arg-type]
+                birth_date=None if data.get("birth_date") is None else str(data["birth_date"]),
+                evidence=[dict(e) for e in data.get("evidence", [])],  # type: ignore[union-attr]
+                flags=[str(f) for f in data.get("flags", [])],  # type: ignore[union-attr]
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"invalid age picture: {exc}") from None
