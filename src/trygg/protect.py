@@ -70,7 +70,9 @@ def handle(
     if isinstance(event, AccountEvent):
         return _account(event, policy, ages, contacts, today or datetime.now(timezone.utc).date())
     if isinstance(event, ContactRequestEvent):
-        findings, risk = gate_contact_request(contacts, ages, policy.protection.contact, policy.protection.age, event)
+        findings, risk = gate_contact_request(
+            contacts, ages, policy.protection.contact, policy.protection.age, event, policy.mode == "enforce"
+        )
         decision = policy.conclude(event.event_id, findings, risk, event.__dict__.get("conversation_id"))
         return decision, (event.sender_id,) if findings else ()
     if isinstance(event, AdRequestEvent):
@@ -92,7 +94,8 @@ def handle(
         return None, (event.user_id, event.other_id)
     if isinstance(event, BlockEvent):
         findings = record_complaint(
-            contacts, ages, policy.protection.contact, policy.protection.age, event.blocker_id, event.blocked_id, event.event_id, "block"
+            contacts, ages, policy.protection.contact, policy.protection.age, event.blocker_id, event.blocked_id, event.event_id, "block",
+            policy.mode == "enforce",
         )
         return policy.conclude(event.event_id, findings, 0.7 if findings else 0.0), (event.blocked_id,)
     return None, ()
@@ -109,6 +112,7 @@ def report_complaint(event: object, policy: Policy, ages: AgeBook, contacts: Con
         event.reported_id,  # type: ignore[attr-defined]
         event.event_id,  # type: ignore[attr-defined]
         "report",
+        policy.mode == "enforce",
     )
     return policy.conclude(event.event_id, findings, 0.7) if findings else None  # type: ignore[attr-defined]
 

@@ -45,9 +45,12 @@ def sender_is_adult(picture: AgePicture, age_rules: AgeRules) -> bool:
 
 
 def gate_contact_request(
-    graph: ContactGraph, ages: AgeBook, contact: ContactRules, age_rules: AgeRules, event: object
+    graph: ContactGraph, ages: AgeBook, contact: ContactRules, age_rules: AgeRules, event: object, enforce: bool = True
 ) -> tuple[list[Finding], float]:
-    """Findings and risk for one contact request (``dm``, ``follow``, ``friend``, ``group_add``)."""
+    """Findings and risk for one contact request (``dm``, ``follow``, ``friend``, ``group_add``).
+
+    ``enforce`` false (a shadow policy): the findings say what would happen, and nobody is
+    restricted in the graph."""
     sender_id: str = event.sender_id  # type: ignore[attr-defined]
     recipient_id: str = event.recipient_id  # type: ignore[attr-defined]
     event_id: str = event.event_id  # type: ignore[attr-defined]
@@ -106,7 +109,7 @@ def gate_contact_request(
     for actions, reason in suspicions:
         reason.update(event_id=event_id, user_id=sender_id)
         findings.append((actions, reason))
-        if "restrict_sender" in actions:
+        if enforce and "restrict_sender" in actions:
             graph.restrict(sender_id, str(reason["rule"]), event_id)
     if suspicions:
         return findings, SUSPICIOUS_RISK
@@ -114,7 +117,8 @@ def gate_contact_request(
 
 
 def record_complaint(
-    graph: ContactGraph, ages: AgeBook, contact: ContactRules, age_rules: AgeRules, complainant_id: str, target_id: str, event_id: str, kind: str
+    graph: ContactGraph, ages: AgeBook, contact: ContactRules, age_rules: AgeRules, complainant_id: str, target_id: str, event_id: str, kind: str,
+    enforce: bool = True,
 ) -> list[Finding]:
     """A user blocked or reported ``target``: when a minor did it to an adult, count it, and
     restrict the adult once enough distinct minors have."""
@@ -127,7 +131,7 @@ def record_complaint(
     if count < contact.reports_or_blocks_by_minors or graph.restriction(target_id) is not None:
         return []
     actions = contact.reported_or_blocked_by_minors
-    if "restrict_sender" in actions:
+    if enforce and "restrict_sender" in actions:
         graph.restrict(target_id, "contact.reported_or_blocked_by_minors", event_id)
     return [
         (
