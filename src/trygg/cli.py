@@ -386,6 +386,11 @@ def _register_optional_commands() -> None:
 
 
 _register_optional_commands()
+from trygg.policy.cli import register as register_policy  # noqa: E402
+from trygg.age.cli import register as register_age  # noqa: E402
+
+register_policy(app)
+register_age(app)
 
 
 #: Garbage-collector thresholds for trygg's long-running jobs. An engine holds the state of
