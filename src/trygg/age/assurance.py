@@ -100,6 +100,7 @@ def declare(picture: AgePicture, age: int | None, birth_date: date | None, today
     if not any(e.get("kind") == "declared" and e.get("age_low") == age and e.get("method") == entry["method"] for e in picture.evidence):
         _keep(picture, entry)
         changed = True
+    picture._reading = None
     return changed
 
 
@@ -153,7 +154,7 @@ def _keep(picture: AgePicture, entry: dict[str, object]) -> None:
         # Drop the oldest entry that says nothing about being a minor, else the oldest.
         index = next((i for i, e in enumerate(picture.evidence) if not _says_minor(e)), 0)
         del picture.evidence[index]
-    picture._belief = None
+    picture._belief = picture._reading = None
 
 
 def _says_minor(entry: Mapping[str, object]) -> bool:
@@ -198,7 +199,16 @@ def adult_proof(picture: AgePicture, rules: AgeRules) -> Mapping[str, object] | 
 
 def protective_reading(picture: AgePicture, rules: AgeRules) -> AgeReading:
     """The band a user is treated as: the youngest credible evidence, unless a verified proof of
-    adulthood outranks every piece of minor evidence."""
+    adulthood outranks every piece of minor evidence. Cached on the picture until it changes."""
+    cached = picture._reading
+    if cached is not None and cached[0] is rules:
+        return cached[1]  # type: ignore[return-value]
+    reading = _read(picture, rules)
+    picture._reading = (rules, reading)
+    return reading
+
+
+def _read(picture: AgePicture, rules: AgeRules) -> AgeReading:
     credible = credible_evidence(picture, rules)
     minor = [e for e in credible if _says_minor(e)]
     proof = adult_proof(picture, rules)
@@ -226,8 +236,10 @@ def update_flags(picture: AgePicture, rules: AgeRules) -> list[str]:
     reading = protective_reading(picture, rules)
     if reading.minor and reading.band != "unknown" and TREATED_AS_MINOR not in picture.flags:
         picture.flags.append(TREATED_AS_MINOR)
+        picture._reading = None
     elif not reading.minor and TREATED_AS_MINOR in picture.flags:
         picture.flags.remove(TREATED_AS_MINOR)
+        picture._reading = None
     proof = adult_proof(picture, rules)
     clear_minor_claim = any(age < ADULT_AGE and score >= CLEAR_CLAIM for age, _, score in picture.stated_ages)
     raised = []

@@ -58,6 +58,8 @@ class AgePicture:
     flags: list[str] = field(default_factory=list)
     #: Derived (p_adult, deception), recomputed on every change: read once per message per user.
     _belief: tuple[float, bool] | None = field(default=None, init=False, repr=False, compare=False)
+    #: The protective reading under one policy's age rules (trygg.age.assurance), cached the same way.
+    _reading: tuple[object, object] | None = field(default=None, init=False, repr=False, compare=False)
 
     # ---------------------------------------------------------------- updates
     def declare(self, age: int | None) -> bool:
@@ -65,7 +67,7 @@ class AgePicture:
         if age == self.declared_age:
             return False
         self.declared_age = age
-        self._belief = None
+        self._belief = self._reading = None
         return True
 
     def observe(self, signals: Iterable[Signal], text: str | None = None) -> bool:
@@ -96,13 +98,13 @@ class AgePicture:
                     del self.adult_indicator_events[:-MAX_KEPT]
                     changed = True
         if changed:
-            self._belief = None
+            self._belief = self._reading = None
         return changed
 
     def verify(self, adult: bool) -> None:
         """Record the outcome of an age-assurance check (outranks every claim)."""
         self.verified_adult = adult
-        self._belief = None
+        self._belief = self._reading = None
 
     # ---------------------------------------------------------------- reading
     def _last(self, adult: bool, min_score: float = 0.0) -> int | None:

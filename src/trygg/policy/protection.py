@@ -40,8 +40,12 @@ KNOWN_AD_CATEGORIES = frozenset(
 Fail = Callable[[str, str], Exception]
 
 
+_RANKS = {level: rank for rank, level in enumerate(ASSURANCE_LEVELS)}
+
+
 def assurance_rank(level: str) -> int:
-    return ASSURANCE_LEVELS.index(level)
+    """0 for asserted up to 3 for strict (KeyError for a level that is none of them)."""
+    return _RANKS[level]
 
 
 @dataclass(frozen=True)
