@@ -5,10 +5,10 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, text
 
 from policy_cases import KEY, T0, account, proof, verifier
-from trygg.age.attestation import SharedKeyAttestationVerifier, sign_attestation
+from trygg.age.attestation import sign_attestation
 from trygg.age.proofs import ProofRejected, decode_payload
 from trygg.engine import Engine
 from trygg.events import parse_event, read_lines

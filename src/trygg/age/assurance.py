@@ -24,14 +24,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from trygg.age.picture import ADULT_AGE, CLEAR_CLAIM, AgePicture
-from trygg.policy.protection import AGE_BANDS, AgeRules, assurance_rank
+from trygg.policy.protection import AGE_FLAGS, AgeRules, assurance_rank
 
 #: Evidence entries a picture keeps (minor evidence is the last to go).
 MAX_EVIDENCE = 12
 #: Flag kept while a user is treated as a minor (only an adult proof, or ageing, lifts it).
 TREATED_AS_MINOR = "treated_as_minor"
-#: Flags raised from chat and proofs, each acting once (``trygg.policy`` [age.actions]).
-AGE_FLAGS = ("minor_claim_on_adult_account", "suspected_adult_posing_as_teen", "verified_adult_claims_minor")
 
 
 def band_of(age: int) -> str:
@@ -261,7 +259,6 @@ def flag_actions(flag: str, rules: AgeRules) -> tuple[str, ...]:
 
 
 __all__ = [
-    "AGE_BANDS",
     "AGE_FLAGS",
     "AgeReading",
     "add_estimate",

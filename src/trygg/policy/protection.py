@@ -19,6 +19,8 @@ from trygg.decision import ACTIONS
 ASSURANCE_LEVELS: tuple[str, ...] = ("asserted", "standard", "enhanced", "strict")
 #: Age bands used by teen defaults and content ratings.
 AGE_BANDS: tuple[str, ...] = ("under_13", "13-15", "16-17", "18+")
+#: Flags an age picture can raise, each acting once with the actions in [age.actions].
+AGE_FLAGS: tuple[str, ...] = ("minor_claim_on_adult_account", "suspected_adult_posing_as_teen", "verified_adult_claims_minor")
 #: Ad categories the engine knows as names (a policy may block others too; these are checked
 #: for spelling so that "gamblng" is an error, not a silently unblocked category).
 KNOWN_AD_CATEGORIES = frozenset(
@@ -173,7 +175,7 @@ def _age(raw: Mapping[str, object], fail: Fail) -> AgeRules:
     for method, level in methods.items():
         _choice(methods, method, ASSURANCE_LEVELS, "age.methods", fail)
     actions = _table(raw, "actions", fail, "age")
-    flags = {"minor_claim_on_adult_account", "suspected_adult_posing_as_teen", "verified_adult_claims_minor"}
+    flags = set(AGE_FLAGS)
     _known(actions, "age.actions", flags, fail)
     base = AgeRules()
     return AgeRules(
