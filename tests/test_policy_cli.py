@@ -92,3 +92,18 @@ def test_policy_file_reloads_a_valid_change_and_keeps_the_last_good_one(tmp_path
     path.write_text(DEFAULT.replace("version = 2", "version = 4").replace("fan_out_minors = 10", "fan_out_minors = -1 "))
     assert not watched.apply(engine)
     assert engine.policy.version == 3 and "contact.fan_out_minors" in watched.error
+
+
+def test_scan_with_a_shadow_policy_enforces_only_the_enforced_one(tmp_path):
+    cand = candidate(tmp_path, 'adult_to_unconnected_minor = "message_request"', 'adult_to_unconnected_minor = "deny"')
+    events = tmp_path / "e.jsonl"
+    events.write_text("\n".join(json.dumps(o) for o in (account("man", 35), account("kid", 13), contact("r1", "man", "kid"))) + "\n")
+    decisions = tmp_path / "d.jsonl"
+    args = ("scan", str(events), "--out", str(tmp_path / "o.jsonl"), "--decisions", str(decisions), "--db", f"sqlite:///{tmp_path}/t.db", "--no-model")
+    result = trygg(*args, "--shadow", str(cand), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    by_id = {d["event_id"]: d for d in map(json.loads, decisions.read_text().splitlines())}
+    assert by_id["r1"]["actions"] == ["nudge_recipient"]
+    assert "shadow candidate@2: 1 of 3 events decided differently" in " ".join(result.stderr.split())
+    bad = trygg(*args, "--shadow", str(tmp_path / "missing.toml"), cwd=tmp_path)
+    assert bad.returncode == 2 and "shadow policy" in bad.stderr

@@ -76,6 +76,7 @@ def scan(
     media_dir: Annotated[
         Optional[Path], typer.Option(help="Folder that media event paths are relative to (default: the events file's folder).")
     ] = None,
+    shadow: Annotated[Optional[Path], typer.Option(help="A candidate policy decided and logged beside the enforced one; it never acts.")] = None,
 ) -> None:
     """Scan EVENTS: decide per message, persist, and write one line per conversation to --out."""
     from trygg.events import StrictModeError, read_lines
@@ -89,6 +90,10 @@ def scan(
     except Exception as exc:  # noqa: BLE001 - any driver error is an unusable argument here
         raise _fail(f"cannot open database: {exc}") from None
     engine = _build_engine(policy, with_model=not no_model, store=store, media_dir=media_dir or events.parent)
+    if shadow is not None:
+        from trygg.policy.shadow import with_shadow
+
+        engine = with_shadow(engine, shadow, _fail)
     decisions_handle = decisions.open("w", encoding="utf-8") if decisions else None
     try:
         with _progress() as progress, events.open("rb") as handle:
@@ -118,6 +123,8 @@ def scan(
     for warning in report.warnings:
         console.print(f"[yellow]warning[/yellow] {warning}")
     _print_scan_summary(report, summaries)
+    if shadow is not None:
+        console.print(f"shadow {engine.candidate.policy.id}: {len(engine.differences)} of {engine.compared} events decided differently")
 
 
 def _conversation_line(summary: dict[str, Any]) -> dict[str, Any]:

@@ -11,14 +11,16 @@ two disagree is logged and kept. ``diff_policies`` does the same over a finished
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from trygg.decision import Decision
 from trygg.engine import Engine
-from trygg.policy import Policy
+from trygg.policy import Policy, PolicyError
 
 log = logging.getLogger("trygg.policy.shadow")
 
@@ -78,14 +80,23 @@ class ShadowEngine:
 
     def load_user(self, user_id: str, data: Mapping[str, object]) -> None:
         self.enforced.load_user(user_id, data)
-        self.candidate.load_user(user_id, data)
+        self.candidate.load_user(user_id, copy.deepcopy(data))  # the two states must never share parts
 
     def load_conversation(self, conversation_id: str, data: Mapping[str, object]) -> None:
         self.enforced.load_conversation(conversation_id, data)
-        self.candidate.load_conversation(conversation_id, data)
+        self.candidate.load_conversation(conversation_id, copy.deepcopy(data))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.enforced, name)
+
+
+def with_shadow(engine: Engine, candidate_path: str | Path, fail: Callable[[str], Exception]) -> ShadowEngine:
+    """``engine`` with the policy file at ``candidate_path`` in shadow (``trygg scan --shadow``)."""
+    try:
+        candidate = Policy.load(candidate_path)
+    except (OSError, PolicyError) as exc:
+        raise fail(f"shadow policy {candidate_path}: {exc}") from None
+    return ShadowEngine(engine, candidate)
 
 
 def diff_policies(enforced: Policy, candidate: Policy, events: Iterable[object], model: Any = None, verifiers: Mapping[str, Any] | None = None) -> list[dict[str, object]]:
