@@ -153,3 +153,14 @@ def test_a_shadow_policy_reports_fan_out_but_restricts_nobody():
     decision = decide(engine, contact("p", "trawler", "kid11", minutes=30))
     assert decision.actions == ("allow",)
     assert "restrict_sender" in [r for r in decision.reasons if r["signal"] == "policy_shadow"][0]["would"]
+
+
+def test_conversation_style_rules_for_contact_requests_still_apply():
+    base = Policy.default()
+    text = 'name = "x"\nversion = 1\n[[rules]]\naction = "hold_for_review"\nevent_types = ["contact_request"]\nmin_risk = 0.4\n'
+    engine = engine_with(account("man", 35), account("kid", 13), policy=Policy.from_toml(text))
+    decision = decide(engine, contact("r1", "man", "kid"))
+    assert decision.actions == ("nudge_recipient", "hold_for_review")
+    assert [r["rule"] for r in decision.reasons] == ["contact.adult_to_unconnected_minor"]  # once, not twice
+    assert decide(engine, contact("r2", "kid", "man")).actions == ("allow",)
+    assert base.protection.contact.adult_to_unconnected_minor == "message_request"

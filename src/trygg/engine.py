@@ -98,7 +98,7 @@ class Engine:
 
     # ------------------------------------------------------------------ processing
     def process(self, event: object) -> Decision | None:
-        """Decide on one event. Account events and repeats of a seen event id return None."""
+        """Decide on one event. Repeats of a seen event id, and connection events, return None."""
         self._last_duplicate = None
         if isinstance(event, AccountEvent):
             return self._protect(event)
@@ -336,8 +336,8 @@ def _sender_assessment(
     recipient: AgePicture,
     event_signals: tuple[tuple[str, float], ...] = (),
 ) -> Assessment:
-    """The assessment of one event from a sender to a recipient, judged on its own (media,
-    contact requests): whenever it has reasons, the sender is the one they point at."""
+    """The assessment of one media event from a sender to a recipient, judged on its own:
+    whenever it has reasons, the sender is the one they point at."""
     return Assessment(
         conversation_id=event.__dict__.get("conversation_id") or "",
         event_id=event.event_id,

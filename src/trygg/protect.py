@@ -18,6 +18,7 @@ from trygg.age.picture import AgeBook
 from trygg.age.proofs import AgeProofVerifier, ProofRejected, decode_payload
 from trygg.contact.gate import Finding, gate_contact_request, record_complaint
 from trygg.contact.graph import ContactGraph
+from trygg.conversation.state import Assessment
 from trygg.decision import Decision
 from trygg.events import (
     AccountEvent,
@@ -28,7 +29,7 @@ from trygg.events import (
     ConnectionEvent,
     ContactRequestEvent,
 )
-from trygg.policy import Policy
+from trygg.policy import Policy, merge
 from trygg.policy.ads import decide_ad
 
 Handled = tuple[Decision | None, tuple[str, ...]]
@@ -73,8 +74,8 @@ def handle(
         findings, risk = gate_contact_request(
             contacts, ages, policy.protection.contact, policy.protection.age, event, policy.mode == "enforce"
         )
-        decision = policy.conclude(event.event_id, findings, risk, event.__dict__.get("conversation_id"))
-        return decision, (event.sender_id,) if findings else ()
+        decision = policy.conclude(event.event_id, findings, risk)
+        return merge(decision, policy.decide(_contact_assessment(event, decision, ages), event)), (event.sender_id,) if findings else ()
     if isinstance(event, AdRequestEvent):
         reading = protective_reading(ages.peek(event.user_id), policy.protection.age)
         return policy.conclude(event.event_id, decide_ad(reading, policy.protection, event)), ()
@@ -99,6 +100,28 @@ def handle(
         )
         return policy.conclude(event.event_id, findings, 0.7 if findings else 0.0), (event.blocked_id,)
     return None, ()
+
+
+def _contact_assessment(event: ContactRequestEvent, gate: Decision, ages: AgeBook) -> Assessment:
+    """The gate's verdict as an assessment, so that [[rules]] with ``event_types =
+    ["contact_request"]`` still apply on top of the [contact] section."""
+    sender, recipient = ages.peek(event.sender_id), ages.peek(event.recipient_id)
+    reasons = tuple(r for r in gate.reasons if r.get("signal") != "policy_shadow")
+    return Assessment(
+        conversation_id="",
+        event_id=event.event_id,
+        event_type="contact_request",
+        risk=gate.risk,
+        stage="none",
+        label_guess="benign",
+        offender_id=event.sender_id if reasons else None,
+        minor_id=event.recipient_id if recipient.likely_minor else None,
+        adult_id=event.sender_id if sender.likely_adult else None,
+        sender_id=event.sender_id,
+        reasons=reasons,
+        sender_is_offender=bool(reasons),
+        sender_likely_minor=sender.likely_minor,
+    )
 
 
 def report_complaint(event: object, policy: Policy, ages: AgeBook, contacts: ContactGraph) -> Decision | None:

@@ -267,7 +267,7 @@ def merge(first: Decision, second: Decision | None) -> Decision:
         first.event_id,
         tuple(a for a in ACTIONS if a in actions) or ("allow",),
         max(first.risk, second.risk),
-        first.reasons + second.reasons,
+        first.reasons + tuple(r for r in second.reasons if r not in first.reasons),
         first.policy,
         first.conversation_id,
         first.case_id,
