@@ -75,7 +75,9 @@ def handle(
             contacts, ages, policy.protection.contact, policy.protection.age, event, policy.mode == "enforce"
         )
         decision = policy.conclude(event.event_id, findings, risk)
-        return merge(decision, policy.decide(_contact_assessment(event, decision, ages), event)), (event.sender_id,) if findings else ()
+        if policy.has_rules_for("contact_request"):
+            decision = merge(decision, policy.decide(_contact_assessment(event, decision, ages), event))
+        return decision, (event.sender_id,) if findings else ()
     if isinstance(event, AdRequestEvent):
         reading = protective_reading(ages.peek(event.user_id), policy.protection.age)
         return policy.conclude(event.event_id, decide_ad(reading, policy.protection, event)), ()

@@ -232,12 +232,12 @@ def update_flags(picture: AgePicture, rules: AgeRules) -> list[str]:
 
     Keeps TREATED_AS_MINOR in step with the reading, so a minor stays one without a proof."""
     reading = protective_reading(picture, rules)
+    # The reading stays valid: it is minor already when the flag goes on, and a proof outranks
+    # the flag when it comes off.
     if reading.minor and reading.band != "unknown" and TREATED_AS_MINOR not in picture.flags:
         picture.flags.append(TREATED_AS_MINOR)
-        picture._reading = None
     elif not reading.minor and TREATED_AS_MINOR in picture.flags:
         picture.flags.remove(TREATED_AS_MINOR)
-        picture._reading = None
     proof = adult_proof(picture, rules)
     clear_minor_claim = any(age < ADULT_AGE and score >= CLEAR_CLAIM for age, _, score in picture.stated_ages)
     raised = []

@@ -180,6 +180,10 @@ class Policy:
             conversation_id=assessment.conversation_id or None,
         )
 
+    def has_rules_for(self, event_type: str) -> bool:
+        """Whether any [[rules]] entry applies to ``event_type`` (saves building an assessment)."""
+        return event_type in self._by_type  # type: ignore[attr-defined]
+
     def conclude(
         self,
         event_id: str,
