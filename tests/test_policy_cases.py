@@ -72,3 +72,19 @@ def test_a_rejected_proof_names_the_verifiers_reason():
     decision, engine = run_case("proof_for_another_nonce")
     assert decision.reasons[0]["reason"] == "nonce_mismatch"
     assert not [e for e in engine.ages["u"].evidence if e["kind"] == "proof"]
+
+
+@pytest.mark.parametrize("text", ["driving to work now, my kids are at school", "my wife is home", "jag kör till jobbet"])
+def test_a_declared_teen_who_talks_like_an_adult_is_restricted_and_reviewed(text):
+    from trygg.engine import Engine
+    from trygg.events import parse_event
+
+    engine = Engine()
+    for obj in ({"type": "account", "user_id": "t", "declared_age": 15}, {"type": "account", "user_id": "k", "declared_age": 13}):
+        engine.process(parse_event(obj))
+    message = {"type": "message", "event_id": "m1", "conversation_id": "c", "sender_id": "t", "recipient_id": "k", "text": text}
+    decision = engine.process(parse_event(message))
+    assert {"restrict_sender", "hold_for_review"} <= set(decision.actions)
+    assert "age.actions.suspected_adult_posing_as_teen" in {r.get("rule") for r in decision.reasons}
+    again = engine.process(parse_event(dict(message, event_id="m2")))
+    assert "age.actions.suspected_adult_posing_as_teen" not in {r.get("rule") for r in again.reasons}  # raised once
