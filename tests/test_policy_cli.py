@@ -107,3 +107,22 @@ def test_scan_with_a_shadow_policy_enforces_only_the_enforced_one(tmp_path):
     assert "shadow candidate@2: 1 of 3 events decided differently" in " ".join(result.stderr.split())
     bad = trygg(*args, "--shadow", str(tmp_path / "missing.toml"), cwd=tmp_path)
     assert bad.returncode == 2 and "shadow policy" in bad.stderr
+
+
+def test_sighup_reloads_the_policy_file(tmp_path):
+    import os
+    import signal
+
+    from trygg.policy.reload import reload_on_sighup
+
+    path = tmp_path / "p.toml"
+    path.write_text(DEFAULT)
+    engine = Engine(policy=Policy.load(path))
+    previous = signal.getsignal(signal.SIGHUP)
+    try:
+        watched = reload_on_sighup(path, engine)
+        path.write_text(DEFAULT.replace("version = 2", "version = 5"))
+        os.kill(os.getpid(), signal.SIGHUP)
+        assert engine.policy.version == 5 and watched.error is None
+    finally:
+        signal.signal(signal.SIGHUP, previous)

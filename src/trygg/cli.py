@@ -373,7 +373,12 @@ def serve(
     from trygg.store.repository import Store
 
     store = Store(db)
-    uvicorn.run(create_app(store, _build_engine(policy, store=store)), host=host, port=port, log_level="info")
+    engine = _build_engine(policy, store=store)
+    if policy is not None:
+        from trygg.policy.reload import reload_on_sighup
+
+        reload_on_sighup(policy, engine)  # `kill -HUP PID` loads an edited policy without a restart
+    uvicorn.run(create_app(store, engine), host=host, port=port, log_level="info")
 
 
 def _register_optional_commands() -> None:

@@ -8,7 +8,8 @@ last good policy keeps deciding: a typo must not leave children without protecti
 from __future__ import annotations
 
 import logging
-import os
+import hashlib
+import signal
 from pathlib import Path
 
 from trygg.policy import Policy, PolicyError
@@ -26,12 +27,13 @@ class PolicyFile:
         #: Why the latest change was not taken (None after a good load).
         self.error: str | None = None
 
-    def _stat(self) -> tuple[int, int] | None:
+    def _stat(self) -> bytes | None:
+        # The content's digest, not the modification time: two saves within the file system's
+        # timestamp granularity (a few ms) with the same size would otherwise look unchanged.
         try:
-            st = os.stat(self.path)
+            return hashlib.sha256(self.path.read_bytes()).digest()
         except OSError:
             return None
-        return (st.st_mtime_ns, st.st_size)
 
     def poll(self) -> Policy | None:
         """The new policy if the file changed and validates; None otherwise (see ``error``)."""
@@ -58,3 +60,15 @@ class PolicyFile:
             return False
         engine.policy = policy  # type: ignore[attr-defined]
         return True
+
+
+def reload_on_sighup(path: str | Path, engine: object) -> PolicyFile:
+    """Reload ``path`` into ``engine`` when the process gets SIGHUP (the Unix way to say "read
+    your configuration again"); returns the watched file. Call from the main thread."""
+    watched = PolicyFile(path)
+
+    def on_hangup(signum: int, frame: object) -> None:
+        watched.apply(engine)
+
+    signal.signal(signal.SIGHUP, on_hangup)
+    return watched
