@@ -22,12 +22,12 @@ class PolicyFile:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._stamp = self._stat()
+        self._seen = self._digest()
         self.policy = Policy.load(self.path)
         #: Why the latest change was not taken (None after a good load).
         self.error: str | None = None
 
-    def _stat(self) -> bytes | None:
+    def _digest(self) -> bytes | None:
         # The content's digest, not the modification time: two saves within the file system's
         # timestamp granularity (a few ms) with the same size would otherwise look unchanged.
         try:
@@ -37,10 +37,10 @@ class PolicyFile:
 
     def poll(self) -> Policy | None:
         """The new policy if the file changed and validates; None otherwise (see ``error``)."""
-        stamp = self._stat()
-        if stamp == self._stamp:
+        digest = self._digest()
+        if digest == self._seen:
             return None
-        self._stamp = stamp
+        self._seen = digest
         try:
             policy = Policy.load(self.path)
         except (OSError, PolicyError) as exc:
