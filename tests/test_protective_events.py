@@ -60,3 +60,17 @@ def test_contact_state_persists_between_runs_through_the_store(tmp_path):
     assert "restrict_sender" in decisions[0].actions  # the tenth minor, counted with the stored nine
     stored = Store(url).load_users(["trawler"])["trawler"]
     assert stored["contact"]["restricted"]["rule"] == "contact.fan_out"
+
+
+def test_block_and_connection_events_are_stored_with_both_parties(tmp_path):
+    from sqlalchemy import text
+
+    store = Store(f"sqlite:///{tmp_path}/t.db")
+    lines = [
+        json.dumps({"type": "block", "event_id": "b1", "blocker_id": "k", "blocked_id": "m"}),
+        json.dumps({"type": "connection", "event_id": "c1", "user_id": "k", "other_id": "f"}),
+    ]
+    scan(read_lines(lines), Engine(), store)
+    with store.engine.connect() as connection:
+        rows = dict((r[0], (r[1], r[2])) for r in connection.execute(text("select event_id, sender_id, recipient_id from events")))
+    assert rows == {"b1": ("k", "m"), "c1": ("k", "f")}
