@@ -18,7 +18,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from trygg import __version__
-from trygg.reports.cli import register as register_reports
 
 app = typer.Typer(
     name="trygg",
@@ -68,6 +67,7 @@ def scan(
     media_dir: Annotated[
         Optional[Path], typer.Option(help="Folder that media event paths are relative to (default: the events file's folder).")
     ] = None,
+    shadow: Annotated[Optional[Path], typer.Option(help="A candidate policy decided and logged beside the enforced one; it never acts.")] = None,
 ) -> None:
     """Scan EVENTS: decide per message, persist, and write one line per conversation to --out."""
     from trygg.events import StrictModeError, read_lines
@@ -82,6 +82,10 @@ def scan(
     except Exception as exc:  # noqa: BLE001 - any driver error is an unusable argument here
         raise _fail(f"cannot open database: {exc}") from None
     engine = _build_engine(policy, with_model=not no_model, store=store, media_dir=media_dir or events.parent)
+    if shadow is not None:
+        from trygg.policy.shadow import with_shadow
+
+        engine = with_shadow(engine, shadow, _fail)
     sinks = [JsonlDecisionSink(decisions)] if decisions else []
     try:
         with _progress() as progress, events.open("rb") as handle:
@@ -109,6 +113,8 @@ def scan(
     for warning in report.warnings:
         console.print(f"[yellow]warning[/yellow] {warning}")
     _print_scan_summary(report, summaries)
+    if shadow is not None:
+        console.print(f"shadow {engine.candidate.policy.id}: {len(engine.differences)} of {engine.compared} events decided differently")
 
 
 def _conversation_line(summary: dict[str, Any]) -> dict[str, Any]:
@@ -357,27 +363,39 @@ def serve(
     from trygg.store.repository import Store
 
     store = Store(db)
-    uvicorn.run(create_app(store, _build_engine(policy, store=store)), host=host, port=port, log_level="info")
+    engine = _build_engine(policy, store=store)
+    if policy is not None:
+        from trygg.policy.reload import reload_on_sighup
+
+        reload_on_sighup(policy, engine)  # `kill -HUP PID` loads an edited policy without a restart
+    uvicorn.run(create_app(store, engine), host=host, port=port, log_level="info")
 
 
-def _register_optional_commands() -> None:
-    """Media and model commands live with their modules; they join when their extras import."""
-    try:
-        from trygg.media.cli import register as register_media
-    except ImportError:
-        pass
-    else:
-        register_media(app)
-    try:
-        from trygg.lab.train_cli import register as register_model
-    except ImportError:
-        pass
-    else:
-        register_model(app)
+#: Packages whose commands live with them, each a module with ``register(app)``. A package's
+#: commands join when its module imports (an optional extra may be missing); adding a command
+#: group is one line here.
+COMMAND_MODULES = (
+    "trygg.media.cli",
+    "trygg.lab.train_cli",
+    "trygg.reports.cli",
+    "trygg.policy.cli",
+    "trygg.age.cli",
+    "trygg.cases.cli",
+)
 
 
-_register_optional_commands()
-register_reports(app)
+def _register_commands() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue  # its extra is not installed: the command group is absent, the rest works
+        module.register(app)
+
+
+_register_commands()
 
 
 #: Garbage-collector thresholds for trygg's long-running jobs. An engine holds the state of

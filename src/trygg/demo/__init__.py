@@ -4,6 +4,8 @@ The conversations are written for this project (fictional, non-explicit): an adu
 teen grooming a 13-year-old (English), a sextortion attempt (Swedish), and two benign chats with
 surface cues that a naive filter would flag (a coach's meeting, a surprise party). The file ends
 with a malformed line and a re-sent event, to show that both are reported and lose nothing.
+Then the protective policy on four cases (trygg.demo.protection): a contact gate, a blocked ad,
+an age proof accepted and one rejected.
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ def run_demo(db_url: str | None, console: Console) -> None:
         f"stored: {counts['events']} events, {counts['decisions']} decisions, "
         f"{counts['conversations']} conversation states, {counts['alerts']} alerts"
     )
+    from trygg.demo.protection import run_protection_demo
+
+    run_protection_demo(console)
 
 
 def _evidence(reason: dict, texts: dict[str, str]) -> Text:
