@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from test_media_support import blocks, jpeg
+from trygg.media.bank_files import add_image, add_video
 from trygg.media.banks import BankStore, EntrySpec
 
 
@@ -64,11 +65,11 @@ def _write_video(path: Path, seeds: tuple[int, ...], codec: str) -> Path:
 
 
 def _bank_image(store: BankStore, bank: str, path: Path, label: str | None = None) -> None:
-    store.add_image(bank, path, label=label)
+    add_image(store, bank, path, label=label)
 
 
 def _bank_video(store: BankStore, bank: str, path: Path, label: str | None = None) -> None:
-    store.add_video(bank, path, label=label)
+    add_video(store, bank, path, label=label)
 
 
 def build(root: Path, pdq_dir: Path | None = None) -> Cases:

@@ -36,10 +36,9 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _build_engine(policy: Path | None, with_model: bool = True, store: Any = None, media_dir: Path | None = None) -> Any:
-    """The engine with the chosen policy, the shipped model, and media over the store's banks."""
+def _build_engine(policy: Path | None, with_model: bool = True, media: Any = None) -> Any:
+    """The engine with the chosen policy, the shipped model, and the media detector if given."""
     from trygg.engine import Engine
-    from trygg.media_wiring import LazyMediaAssessor
     from trygg.policy import Policy
 
     try:
@@ -54,7 +53,6 @@ def _build_engine(policy: Path | None, with_model: bool = True, store: Any = Non
             model = load_default()
         except ImportError:
             model = None
-    media = LazyMediaAssessor(store.engine, media_dir) if store is not None else None
     return Engine(policy=loaded_policy, model=model, media=media)
 
 
@@ -79,6 +77,7 @@ def scan(
 ) -> None:
     """Scan EVENTS: decide per message, persist, and write one line per conversation to --out."""
     from trygg.events import StrictModeError, read_lines
+    from trygg.media_wiring import build_media
     from trygg.scan import scan as run_scan
     from trygg.store.repository import Store
 
@@ -88,7 +87,8 @@ def scan(
         store = Store(db)
     except Exception as exc:  # noqa: BLE001 - any driver error is an unusable argument here
         raise _fail(f"cannot open database: {exc}") from None
-    engine = _build_engine(policy, with_model=not no_model, store=store, media_dir=media_dir or events.parent)
+    ingest, detector = build_media(store.engine, media_dir or events.parent)
+    engine = _build_engine(policy, with_model=not no_model, media=detector)
     decisions_handle = decisions.open("w", encoding="utf-8") if decisions else None
     try:
         with _progress() as progress, events.open("rb") as handle:
@@ -102,6 +102,7 @@ def scan(
                 if decisions_handle
                 else None,
                 on_progress=lambda _lines: progress.update(task, completed=handle.tell()),
+                prepare=ingest,
             )
     except StrictModeError as exc:
         raise _fail(f"{events}: {exc}", code=1) from None
@@ -363,10 +364,12 @@ def serve(
         from trygg.api.app import create_app
     except ImportError as exc:
         raise _fail(f"the HTTP API needs the 'api' extra: {exc}") from None
+    from trygg.media_wiring import build_media
     from trygg.store.repository import Store
 
     store = Store(db)
-    uvicorn.run(create_app(store, _build_engine(policy, store=store)), host=host, port=port, log_level="info")
+    ingest, detector = build_media(store.engine, None)  # HTTP clients send data or pdq, never server paths
+    uvicorn.run(create_app(store, _build_engine(policy, media=detector), prepare=ingest), host=host, port=port, log_level="info")
 
 
 def _register_optional_commands() -> None:

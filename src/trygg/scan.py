@@ -56,8 +56,13 @@ def scan(
     on_decision: Callable[[Decision], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    prepare: Callable[[Event], Event] | None = None,
 ) -> ScanReport:
-    """Run events through ``engine``, persisting to ``store`` when given; never raises on bad lines."""
+    """Run events through ``engine``, persisting to ``store`` when given; never raises on bad lines.
+
+    ``prepare`` runs on each event just before the engine: the edge step that does the I/O the
+    engine must not (the media ingest reads and hashes media, see ``trygg.media_wiring``).
+    """
     report = ScanReport()
     seen_conversations: dict[str, None] = {}
     loaded_conversations: set[str] = set()
@@ -84,6 +89,8 @@ def scan(
         for event in events:
             event_id = event_field(event, "event_id")
             duplicates_before = engine.duplicates
+            if prepare is not None:
+                event = prepare(event)
             decision = engine.process(event)
             if engine.duplicates > duplicates_before:
                 report.duplicates += 1

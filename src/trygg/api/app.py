@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -18,7 +19,7 @@ from fastapi.responses import JSONResponse
 from trygg.api import audit
 from trygg.api.keys import InvalidKey, Principal, authenticate
 from trygg.engine import Engine
-from trygg.events import ParsedLine, parse_event, StrictModeError
+from trygg.events import Event, ParsedLine, parse_event, StrictModeError
 from trygg.scan import scan
 from trygg.store.repository import Store
 
@@ -28,8 +29,9 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_BATCH = 1000
 
 
-def create_app(store: Store, engine: Engine | None = None) -> FastAPI:
-    """Build the app around one store and one in-process engine (serialised by a lock)."""
+def create_app(store: Store, engine: Engine | None = None, prepare: Callable[[Event], Event] | None = None) -> FastAPI:
+    """Build the app around one store and one in-process engine (serialised by a lock);
+    ``prepare`` runs on each event before the engine (the media ingest, see ``trygg.media_wiring``)."""
     engine = engine or Engine()
     lock = threading.Lock()
     app = FastAPI(title="trygg", version="1", summary="Child-safety engine: events in, decisions out.")
@@ -91,7 +93,7 @@ def create_app(store: Store, engine: Engine | None = None) -> FastAPI:
                 parsed.append(ParsedLine(index, error=exc.error))
         decisions: list[dict[str, Any]] = []
         with lock:
-            report = scan(parsed, engine, store, on_decision=lambda d: decisions.append(d.as_dict()))
+            report = scan(parsed, engine, store, on_decision=lambda d: decisions.append(d.as_dict()), prepare=prepare)
         errors = [{"index": e.line, "field": e.field, "message": e.message} for e in report.errors]
         status = 200 if not errors else (207 if decisions or report.processed else 422)
         audit.record(store.engine, who.key_id, "POST", "/v1/events", status, f"{report.processed} processed, {len(errors)} rejected")
