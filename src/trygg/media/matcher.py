@@ -66,16 +66,21 @@ def _matchable(quality: int | None) -> bool:
     return quality is None or quality >= QUALITY_THRESHOLD
 
 
+def _ids(known: int | tuple[int, ...]) -> tuple[int, ...]:
+    return (known,) if isinstance(known, int) else known
+
+
 class _BankTables:
     """One bank in memory. Exact hashes are keyed by their raw bytes (16 for MD5, 32 for
-    SHA-256, so one table holds both); metadata is kept only for entries that have some (a
-    label, or a video frame), so a plain imported hash list costs its index rows and nothing
-    more. Removed ids are remembered as dead until the next reload."""
+    SHA-256, so one table holds both) and map to an entry id, or a tuple of ids for the rare
+    hash banked twice; metadata is kept only for entries that have some (a label, or a video
+    frame), so a plain imported hash list costs its index rows and exact keys and nothing more.
+    Removed ids are remembered as dead until the next reload."""
 
     def __init__(self, info: BankInfo) -> None:
         self.info = info
         self.pdq = PDQIndex(threshold=info.threshold)
-        self.exact: dict[bytes, tuple[int, ...]] = {}
+        self.exact: dict[bytes, int | tuple[int, ...]] = {}
         self.meta: dict[int, tuple[str | None, str, str | None]] = {}
         self.dead: set[int] = set()
 
@@ -89,7 +94,8 @@ class _BankTables:
             for digest in (entry.md5, entry.sha256):
                 if digest:
                     key = bytes.fromhex(digest)
-                    self.exact[key] = self.exact.get(key, ()) + (entry_id,)
+                    known = self.exact.get(key)
+                    self.exact[key] = entry_id if known is None else _ids(known) + (entry_id,)
             if entry.label or entry.kind != "image" or entry.video_key:
                 self.meta[entry_id] = (entry.label, entry.kind, entry.video_key)
         if pdq_ids:
@@ -105,7 +111,8 @@ class _BankTables:
     def exact_ids(self, digest: str | None) -> tuple[int, ...]:
         if not digest:
             return ()
-        return tuple(i for i in self.exact.get(bytes.fromhex(digest), ()) if i not in self.dead)
+        known = self.exact.get(bytes.fromhex(digest))
+        return () if known is None else tuple(i for i in _ids(known) if i not in self.dead)
 
     def hit(self, entry_id: int, match: str, distance: int) -> BankMatch:
         label, kind, video_key = self.meta.get(entry_id, (None, "image", None))
