@@ -29,7 +29,8 @@ from mdoc_factory import (  # noqa: E402
     make_issuer,
     openid4vp_session_transcript,
 )
-from trygg.age.mdoc import AgeProofResult, MdocAgeVerifier, verify_age_proof_event  # noqa: E402
+from trygg.age.mdoc import AgeProofResult, MdocAgeVerifier  # noqa: E402
+from trygg.engine import Engine  # noqa: E402
 from trygg.age.rejection import ProofRejected, Reason  # noqa: E402
 from trygg.age.replay import ReplayCache  # noqa: E402
 from trygg.age.transcript import OpenID4VPTranscript  # noqa: E402
@@ -419,16 +420,25 @@ def _event(payload: str, method: str = "eu_av_mdoc", nonce: str | None = "n-0001
     return AgeProofEvent(type="age_proof", event_id="e1", user_id="u1", method=method, payload=payload, nonce=nonce)
 
 
-def test_event_is_verified_in_one_call(issuer, device):
+def _decide(event: AgeProofEvent, verifier: MdocAgeVerifier) -> dict:
+    """The engine's reason for an age_proof event, with the mdoc verifier registered."""
+    engine = Engine()
+    engine.age_verifiers[verifier.method] = verifier
+    decision = engine.process(event)
+    assert decision is not None
+    return decision.reasons[0]
+
+
+def test_event_is_verified_by_the_engine(issuer, device):
     payload = base64.b64encode(device_response(issuer, device)).decode()
-    outcome = verify_age_proof_event(_event(payload), make_verifier(issuer))
-    assert isinstance(outcome, AgeProofResult) and outcome.over_18 is True
+    reason = _decide(_event(payload), make_verifier(issuer))
+    assert reason["signal"] == "age_proof_accepted" and reason["method"] == "eu_av_mdoc"
 
 
 def test_event_payload_may_be_base64url_without_padding(issuer, device):
     response = device_response(issuer, device)
     payload = base64.urlsafe_b64encode(response).decode().rstrip("=")
-    assert isinstance(verify_age_proof_event(_event(payload), make_verifier(issuer)), AgeProofResult)
+    assert _decide(_event(payload), make_verifier(issuer))["signal"] == "age_proof_accepted"
 
 
 @pytest.mark.parametrize(
@@ -440,10 +450,9 @@ def test_event_payload_may_be_base64url_without_padding(issuer, device):
         (_event("AAAA", nonce=None), Reason.MISSING_NONCE),
     ],
 )
-def test_event_rejections_are_returned(issuer, event, reason):
-    outcome = verify_age_proof_event(event, make_verifier(issuer))
-    assert isinstance(outcome, ProofRejected) and outcome.reason is reason
-    assert outcome.to_dict()["reason"] == reason.value
+def test_event_rejections_are_answered_with_their_reason(issuer, event, reason):
+    answer = _decide(event, make_verifier(issuer))
+    assert answer["signal"] == "age_proof_rejected" and answer["reason"] == reason.value
 
 
 def test_naive_clock_is_a_configuration_error(issuer, device):

@@ -53,3 +53,24 @@ def test_bad_policy_file_names_the_fault(tmp_path: Path) -> None:
     policy.write_text('name = "x"\nversion = 0\n')
     with pytest.raises(PolicyError, match="version"):
         build_engine(Settings(policy=policy))
+
+
+def test_age_trust_list_registers_the_mdoc_verifier(tmp_path: Path) -> None:
+    pytest.importorskip("cbor2", reason="the 'age' extra is not installed")
+    from mdoc_factory import CLIENT_ID, RESPONSE_URI, make_issuer
+
+    issuer = make_issuer()
+    anchors = tmp_path / "issuers.pem"
+    anchors.write_bytes(issuer.ca_pem())
+    engine = build_engine(Settings(model=False, age_trust_list=anchors, age_client_id=CLIENT_ID, age_response_uri=RESPONSE_URI))
+    verifier = engine.age_verifiers["eu_av_mdoc"]
+    assert verifier.transcript_config.client_id == CLIENT_ID
+    assert [c.subject for c in verifier.trust_list.certificates] == [issuer.ca_cert.subject]
+
+
+def test_age_trust_list_without_the_handover_is_refused(tmp_path: Path) -> None:
+    pytest.importorskip("cbor2", reason="the 'age' extra is not installed")
+    anchors = tmp_path / "issuers.pem"
+    anchors.write_text("")
+    with pytest.raises(ValueError, match="age_client_id"):
+        build_engine(Settings(model=False, age_trust_list=anchors))

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
         None, description="Folder that media event paths are relative to; None accepts only inline data or pdq hashes."
     )
     policy: Path | None = Field(None, description="Policy TOML file; None: the shipped default policy.")
+    age_trust_list: Path | None = Field(
+        None, description="PEM file or folder of trusted EU age verification issuer CAs; None: mdoc proofs are refused."
+    )
+    age_client_id: str | None = Field(None, description="The platform's OpenID4VP client_id, bound into every mdoc proof.")
+    age_response_uri: str | None = Field(None, description="The OpenID4VP response_uri the wallet answered to.")
 
 
 def load_policy(settings: Settings) -> Policy:
@@ -79,7 +84,24 @@ def build_pipeline(settings: Settings | None = None, store: Any = None, model: A
 
         prepare, detector = build_media(store.engine, settings.media_dir)
     engine = Engine(policy=load_policy(settings), model=model if model is not None else load_model(settings), media=detector)
+    if settings.age_trust_list is not None:
+        verifier = load_mdoc_verifier(settings)
+        engine.age_verifiers[verifier.method] = verifier
     return Pipeline(engine, prepare)
+
+
+def load_mdoc_verifier(settings: Settings) -> Any:
+    """The EU age verification (mdoc) verifier the settings configure (needs the ``age`` extra)."""
+    from trygg.age.mdoc import MdocAgeVerifier
+    from trygg.age.transcript import OpenID4VPTranscript
+    from trygg.age.trust import TrustList
+
+    if not settings.age_client_id or not settings.age_response_uri:
+        raise ValueError("age_trust_list needs age_client_id and age_response_uri (the OpenID4VP handover)")
+    return MdocAgeVerifier(
+        TrustList.from_pem(settings.age_trust_list),
+        OpenID4VPTranscript(settings.age_client_id, settings.age_response_uri),
+    )
 
 
 def build_engine(settings: Settings | None = None, store: Any = None, model: Any = None) -> Engine:

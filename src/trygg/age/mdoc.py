@@ -21,8 +21,6 @@ The result keeps only the answer and what an audit needs (see :class:`AgeProofRe
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -39,7 +37,6 @@ from trygg.age.rejection import ProofRejected, Reason
 from trygg.age.replay import ReplayCache, ReplayGuard
 from trygg.age.transcript import OpenID4VPTranscript
 from trygg.age.trust import TrustList
-from trygg.events import AgeProofEvent
 
 #: docType and namespace of the EU age verification attestation.
 AV_DOCTYPE = "eu.europa.ec.av.1"
@@ -296,22 +293,3 @@ class MdocAgeVerifier:
                 "the device signature does not verify over this request's session transcript "
                 "(another nonce, client_id or response_uri, or not signed with the certified device key)",
             )
-
-
-def decode_payload(payload: str) -> bytes:
-    """The DeviceResponse bytes of an event payload (base64, standard or URL-safe, padding optional)."""
-    text = payload.strip()
-    try:
-        return base64.b64decode(text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        raise ProofRejected(Reason.MALFORMED_PAYLOAD, "payload is not base64") from None
-
-
-def verify_age_proof_event(event: AgeProofEvent, verifier: MdocAgeVerifier) -> AgeProofResult | ProofRejected:
-    """One call for the engine: the event's proof verified, or why it was refused (never raises it)."""
-    if event.method != verifier.method:
-        return ProofRejected(Reason.UNSUPPORTED_METHOD, f"method {event.method!r} is not {verifier.method!r}")
-    try:
-        return verifier.verify(decode_payload(event.payload), event.nonce)
-    except ProofRejected as rejection:
-        return rejection

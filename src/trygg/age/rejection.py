@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from trygg.age import proofs
+
 
 class Reason(StrEnum):
     """Stable codes for rejected proofs (the string values are part of the API)."""
@@ -49,13 +51,15 @@ class Reason(StrEnum):
     REPLAY_CACHE_FULL = "replay_cache_full"
 
 
-class ProofRejected(Exception):
-    """An age proof failed a check; ``reason`` is stable, ``message`` is for people."""
+class ProofRejected(proofs.ProofRejected):
+    """An age proof failed a check; ``reason`` is stable, ``message`` is for people.
+
+    A kind of the engine's :class:`trygg.age.proofs.ProofRejected`, so the engine answers an
+    mdoc rejection like any verifier's, naming its reason."""
 
     def __init__(self, reason: Reason, message: str) -> None:
-        super().__init__(f"{reason.value}: {message}")
+        super().__init__(reason, message)
         self.reason = reason
-        self.message = message
 
     def to_dict(self) -> dict[str, str]:
         return {"reason": self.reason.value, "message": self.message}
