@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from trygg import __version__
+from trygg.cases.cli import register as register_case_commands
 
 app = typer.Typer(
     name="trygg",
@@ -386,6 +387,7 @@ def _register_optional_commands() -> None:
 
 
 _register_optional_commands()
+register_case_commands(app)
 
 
 #: Garbage-collector thresholds for trygg's long-running jobs. An engine holds the state of

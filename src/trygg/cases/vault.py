@@ -33,7 +33,7 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from trygg.cases import audit, clock
@@ -329,7 +329,5 @@ def rewrap(session: Session, keyring: Keyring, actor: str = "trygg", batch: int 
 
 def key_ids_in_use(session: Session) -> dict[str, int]:
     """Items per key id (a key may be dropped from the file once it seals nothing)."""
-    counts: dict[str, int] = {}
-    for (key_id,) in session.execute(select(VaultItemRow.key_id)):
-        counts[key_id] = counts.get(key_id, 0) + 1
-    return counts
+    rows = session.execute(select(VaultItemRow.key_id, func.count()).group_by(VaultItemRow.key_id).order_by(VaultItemRow.key_id))
+    return {key_id: int(count) for key_id, count in rows}
