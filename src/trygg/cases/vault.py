@@ -224,7 +224,7 @@ def preserve(
         session.flush()
     elif clock.utc(hold.hold_until) < at + HOLD:
         hold.hold_until = at + HOLD
-    existing = set(session.execute(select(VaultItemRow.event_id, VaultItemRow.kind).where(VaultItemRow.case_id == case_id)).tuples())
+    existing = {(e, k) for e, k in session.execute(select(VaultItemRow.event_id, VaultItemRow.kind).where(VaultItemRow.case_id == case_id))}
     sealed: list[str] = []
     for item in items:
         if (item.event_id, item.kind) in existing:
