@@ -66,6 +66,10 @@ def test_recording_is_idempotent_and_keeps_the_maximum(service) -> None:  # type
     service.record(item("e2", "c1", risk=0.7))
     case = service.case(VIEWER, first)
     assert case.decisions == 2 and case.max_risk == pytest.approx(0.9) and case.victims == ("kid",)
+    # A decision re-sent after its case was worked (a scan redoing a batch) opens nothing new.
+    service.dismiss(REVIEWER, first, "friends")
+    assert service.record(item("e2", "c1", risk=0.7)) == first
+    assert service.list(VIEWER, statuses=None) == [service.case(VIEWER, first)]
 
 
 def test_only_trigger_actions_open_cases_and_they_are_configurable(db_engine) -> None:  # noqa: F811

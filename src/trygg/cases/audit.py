@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from trygg.cases import clock
@@ -88,10 +89,7 @@ def append(
     # Fail here rather than at commit: the detail must be JSON that round-trips unchanged.
     json.dumps(detail, sort_keys=True, ensure_ascii=False)
     at = clock.utc(at or clock.now())
-    head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == _HEAD_ID).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHeadRow(id=_HEAD_ID, seq=0, entry_hash=GENESIS_HASH)
-        session.add(head)
+    head = _locked_head(session)
     seq = head.seq + 1
     digest = entry_hash(head.entry_hash, canonical(seq, at, actor, action, subject, detail))
     session.add(
@@ -103,6 +101,18 @@ def append(
     head.seq, head.entry_hash = seq, digest
     session.flush()
     return AuditEntry(seq, at, actor, action, subject, detail, previous, digest)
+
+
+def _locked_head(session: Session) -> AuditHeadRow:
+    """The head row, locked for this transaction; created (race-free) on the first append."""
+    query = select(AuditHeadRow).where(AuditHeadRow.id == _HEAD_ID).with_for_update()
+    row = session.execute(query).scalar_one_or_none()
+    if row is None:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(insert(AuditHeadRow).values(id=_HEAD_ID, seq=0, entry_hash=GENESIS_HASH).on_conflict_do_nothing())
+        row = session.execute(query).scalar_one()
+    return row
 
 
 def head(session: Session) -> tuple[int, str]:

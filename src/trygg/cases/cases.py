@@ -209,6 +209,14 @@ def record_decision(session: Session, item: CaseInput, policy: CasePolicy | None
         raise CaseError(f"decision {decision.event_id}: unknown label {item.label_guess!r}; expected one of {sorted(LABELS)}")
     at = clock.utc(item.at or clock.now())
     _lock_offender(session, item.offender_id)
+    already = session.execute(
+        select(CaseLinkRow.case_id)
+        .join(CaseRow, CaseRow.case_id == CaseLinkRow.case_id)
+        .where(CaseLinkRow.kind == "event", CaseLinkRow.ref == decision.event_id, CaseRow.offender_id == item.offender_id)
+        .limit(1)
+    ).scalar_one_or_none()
+    if already is not None:  # a re-sent decision (a scan redoing a batch) changes nothing
+        return already
     row = session.execute(
         select(CaseRow)
         .where(CaseRow.offender_id == item.offender_id, CaseRow.status.in_(ACTIVE_STATUSES))
@@ -235,10 +243,6 @@ def record_decision(session: Session, item: CaseInput, policy: CasePolicy | None
         )
         session.add(row)
         session.flush()
-    elif session.execute(
-        select(CaseLinkRow.id).where(CaseLinkRow.case_id == row.case_id, CaseLinkRow.kind == "event", CaseLinkRow.ref == decision.event_id)
-    ).first():
-        return row.case_id
     _link(session, row.case_id, "event", decision.event_id, decision.conversation_id, at)
     if decision.conversation_id:
         _link(session, row.case_id, "conversation", decision.conversation_id, None, at)
