@@ -72,6 +72,26 @@ def test_recording_is_idempotent_and_keeps_the_maximum(service) -> None:  # type
     assert service.list(VIEWER, statuses=None) == [service.case(VIEWER, first)]
 
 
+def test_one_batch_groups_like_single_calls(service) -> None:  # type: ignore[no-untyped-def]
+    """record_many writes a batch in one transaction (rows flushed at the end): the grouping and
+    de-duplication must be the same as one call at a time."""
+    batch = [
+        item("e1", "c1", victims=("kid1",)),
+        item("e2", "c2", victims=("kid2", "kid1")),
+        item("e1", "c1", victims=("kid1",)),  # the same decision again, in the same batch
+        item("z1", "c9", offender="other", victims=("kid9",)),
+        item("e3", "c1", victims=("kid1",), actions=("warn_recipient",)),  # no trigger
+        item("e4", "c3", victims=("kid3",)),
+    ]
+    ids = service.record_many(batch)
+    assert ids[0] == ids[1] == ids[2] == ids[5] and ids[3] not in (None, ids[0]) and ids[4] is None
+    case = service.case(VIEWER, ids[0])
+    assert case.event_ids == ("e1", "e2", "e4") and case.decisions == 3
+    assert case.victims == ("kid1", "kid2", "kid3") and case.conversations == ("c1", "c2", "c3")
+    assert service.record_many([item("e2", "c2"), item("e5", "c2", victims=("kid2",))]) == [ids[0], ids[0]]
+    assert service.case(VIEWER, ids[0]).victims == ("kid1", "kid2", "kid3")
+
+
 def test_only_trigger_actions_open_cases_and_they_are_configurable(db_engine) -> None:  # noqa: F811
     default = CaseService(db_engine)
     assert default.record(item("w1", "c1", actions=("warn_recipient",))) is None

@@ -99,19 +99,29 @@ def append(
     )
     previous = head.entry_hash
     head.seq, head.entry_hash = seq, digest
-    session.flush()
     return AuditEntry(seq, at, actor, action, subject, detail, previous, digest)
 
 
+_HEAD_FOR_UPDATE = select(AuditHeadRow).where(AuditHeadRow.id == _HEAD_ID).with_for_update()
+
+
 def _locked_head(session: Session) -> AuditHeadRow:
-    """The head row, locked for this transaction; created (race-free) on the first append."""
-    query = select(AuditHeadRow).where(AuditHeadRow.id == _HEAD_ID).with_for_update()
-    row = session.execute(query).scalar_one_or_none()
+    """The head row, locked for this transaction; created (race-free) on the first append.
+
+    The lock holds until the transaction ends, so later appends in the same transaction reuse
+    the row instead of asking again (a batch of intake writes one entry per decision).
+    """
+    transaction = session.get_transaction()
+    cached = session.info.get("trygg_audit_head")
+    if cached is not None and cached[0] is transaction and transaction is not None and transaction.is_active:
+        return cached[1]
+    row = session.execute(_HEAD_FOR_UPDATE).scalar_one_or_none()
     if row is None:
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         session.execute(insert(AuditHeadRow).values(id=_HEAD_ID, seq=0, entry_hash=GENESIS_HASH).on_conflict_do_nothing())
-        row = session.execute(query).scalar_one()
+        row = session.execute(_HEAD_FOR_UPDATE).scalar_one()
+    session.info["trygg_audit_head"] = (transaction, row)
     return row
 
 
