@@ -69,7 +69,8 @@ def test_recording_is_idempotent_and_keeps_the_maximum(service) -> None:  # type
     # A decision re-sent after its case was worked (a scan redoing a batch) opens nothing new.
     service.dismiss(REVIEWER, first, "friends")
     assert service.record(item("e2", "c1", risk=0.7)) == first
-    assert service.list(VIEWER, statuses=None) == [service.case(VIEWER, first)]
+    assert [c.case_id for c in service.list(VIEWER, statuses=None)] == [first]
+    assert service.list(VIEWER, statuses=None)[0].event_ids == ()  # lists leave event ids out
 
 
 def test_one_batch_groups_like_single_calls(service) -> None:  # type: ignore[no-untyped-def]

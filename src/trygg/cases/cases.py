@@ -356,12 +356,14 @@ def get_case(session: Session, case_id: str) -> Case:
     return _view(row, _links(session, [case_id]).get(case_id, {}))
 
 
-def _links(session: Session, case_ids: list[str]) -> dict[str, dict[str, list[str]]]:
+def _links(session: Session, case_ids: list[str], kinds: tuple[str, ...] = ("victim", "conversation", "event")) -> dict[str, dict[str, list[str]]]:
     out: dict[str, dict[str, list[str]]] = {}
     if not case_ids:
         return out
     rows = session.execute(
-        select(CaseLinkRow.case_id, CaseLinkRow.kind, CaseLinkRow.ref).where(CaseLinkRow.case_id.in_(case_ids)).order_by(CaseLinkRow.id)
+        select(CaseLinkRow.case_id, CaseLinkRow.kind, CaseLinkRow.ref)
+        .where(CaseLinkRow.case_id.in_(case_ids), CaseLinkRow.kind.in_(kinds))
+        .order_by(CaseLinkRow.id)
     )
     for case_id, kind, ref in rows:
         out.setdefault(case_id, {}).setdefault(kind, []).append(ref)
@@ -402,7 +404,11 @@ def list_cases(
     limit: int = 100,
     offset: int = 0,
 ) -> list[Case]:
-    """Cases in queue order (highest priority first; ties: most recently updated first)."""
+    """Cases in queue order (highest priority first; ties: most recently updated first).
+
+    Listed cases carry victims and conversations but no ``event_ids`` (``decisions`` counts
+    them); :func:`get_case` gives one case with all of its links.
+    """
     query = select(CaseRow)
     if statuses is not None:
         wanted = list(statuses)
@@ -419,7 +425,8 @@ def list_cases(
         query = query.where(CaseRow.case_id.in_(linked))
     query = query.order_by(CaseRow.priority_key.desc(), CaseRow.updated_at.desc(), CaseRow.case_id).limit(limit).offset(offset)
     rows = list(session.execute(query).scalars())
-    links = _links(session, [r.case_id for r in rows])
+    # Lists leave out event ids: a prolific offender's case can link thousands (case() has them).
+    links = _links(session, [r.case_id for r in rows], ("victim", "conversation"))
     return [_view(r, links.get(r.case_id, {})) for r in rows]
 
 
