@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from trygg.cases import audit, cases
 from trygg.cases.cases import CaseError, CaseInput, CasePolicy
 from trygg.cases.intake import case_input
-from trygg.cases.permissions import PermissionDenied, Reviewer, add_reviewer, get_reviewer
+from trygg.cases.permissions import PermissionDenied, Reviewer, UnknownReviewer, add_reviewer, deactivate_reviewer, get_reviewer
 from trygg.cases.service import CaseService
 from trygg.cases.tables import AccountRestrictionRow
 from trygg.cases.vault import EvidenceItem, Keyring
@@ -215,6 +215,12 @@ def test_reviewers_are_stored_with_their_permissions(db_engine) -> None:  # noqa
         assert anna.permissions == {"cases:read", "cases:act", "evidence:view"} and anna.name == "Anna"
         assert bo.can("cases:act") and not bo.can("evidence:view")
         assert [e.subject for e in audit.entries(session)] == ["reviewer:anna", "reviewer:bo"]
+    with Session(db_engine) as session, session.begin():
+        deactivate_reviewer(session, "root", "bo")
+    with Session(db_engine) as session:
+        with pytest.raises(UnknownReviewer, match="no active reviewer 'bo'"):
+            get_reviewer(session, "bo")
+        assert audit.entries(session)[-1].action == "reviewer.deactivate"
 
 
 def test_dismissed_hash_match_becomes_a_false_positive(service) -> None:  # type: ignore[no-untyped-def]
@@ -368,3 +374,8 @@ def test_cli_list_and_show(service) -> None:  # type: ignore[no-untyped-def]
     body = json.loads(shown.output)
     assert body["case_id"] == first and body["history"][0]["action"] == "case.open"
     assert runner.invoke(app, ["cases", "show", "k-missing", "--db", url]).exit_code == 2
+    granted = runner.invoke(app, ["cases", "grant", "anna", "--grant", "specialist", "--db", url])
+    assert json.loads(granted.output) == {"reviewer_id": "anna", "permissions": ["cases:act", "cases:read", "evidence:view"]}
+    assert runner.invoke(app, ["cases", "grant", "eve", "--grant", "root", "--db", url]).exit_code == 2
+    with Session(service.engine) as session:
+        assert get_reviewer(session, "anna").can("evidence:view")

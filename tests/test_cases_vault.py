@@ -184,6 +184,8 @@ def test_keyring_from_file_and_environment(tmp_path) -> None:
         Keyring.from_json(json.dumps({"active": "x", "keys": {"a": json.loads(path.read_text())["keys"]["a"]}}))
     with pytest.raises(VaultKeyError, match="already in the keyring"):
         rotated.rotated("a")
+    shown = repr(rotated) + str(rotated)
+    assert "'a'" in shown and all(key.hex() not in shown and repr(key) not in shown for key in rotated.keys.values())
 
 
 def test_cli_rotate_rewrap_and_purge(db_engine, tmp_path) -> None:  # noqa: F811

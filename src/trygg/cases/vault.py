@@ -87,10 +87,14 @@ class EvidenceItem:
 # ---------------------------------------------------------------- keys
 @dataclass(frozen=True)
 class Keyring:
-    """Named AES-256 keys; ``active`` seals new items, all of them open old ones."""
+    """Named AES-256 keys; ``active`` seals new items, all of them open old ones. Its repr
+    names the key ids only, so a keyring in a log line or a traceback shows no key."""
 
-    keys: Mapping[str, bytes]
+    keys: Mapping[str, bytes] = field(repr=False)
     active: str
+
+    def __repr__(self) -> str:
+        return f"Keyring(active={self.active!r}, key_ids={sorted(self.keys)!r})"
 
     def __post_init__(self) -> None:
         if self.active not in self.keys:
