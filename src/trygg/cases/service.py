@@ -5,23 +5,19 @@ checks the reviewer's permission, requires a note for every reviewer action, and
 audit entry in the same transaction as the change. A refused operation is audited in a
 transaction of its own, so the refusal is kept although the operation is not done.
 
-Reviewer actions and what they do:
+Reviewer actions (each needs ``cases:act`` and a note):
 
-=================== ============== ==========================================================
-action              needs          effect
-=================== ============== ==========================================================
-``assign``          cases:act      sets the assignee
-``dismiss``         cases:act      status ``dismissed``, outcome ``dismissed``; each hash
-                                   match of the case becomes a media false-positive record
-``escalate``        cases:act      status ``escalated``, outcome ``confirmed``; the supplied
-                                   messages and the case's media hashes go into the vault
-``restrict_account`` cases:act     records the restriction, queues an ``account_restricted``
-                                   webhook; outcome ``confirmed``
-``prepare_report``  cases:act +    status ``reported``; evidence held a year from now; returns
-                    evidence:view  the :class:`~trygg.cases.report_input.ReportInput`; with
-                                   ``submit`` queues a ``report`` delivery (payload: case id)
-``close``           cases:act      status ``closed`` (from reported or dismissed)
-=================== ============== ==========================================================
+- ``assign``: sets the assignee.
+- ``dismiss``: status and outcome ``dismissed``; each hash match of the case becomes a media
+  false-positive record.
+- ``escalate``: status ``escalated``, outcome ``confirmed``; the supplied messages and the
+  case's media hashes go into the vault.
+- ``restrict_account``: records the restriction and queues an ``account_restricted`` webhook;
+  outcome ``confirmed``.
+- ``prepare_report`` (also ``evidence:view``): status ``reported``; evidence held a year from
+  now; returns the :class:`~trygg.cases.report_input.ReportInput`; with ``submit`` queues a
+  ``report`` delivery whose payload is the case id only.
+- ``close``: status ``closed`` (from reported or dismissed).
 """
 
 from __future__ import annotations
