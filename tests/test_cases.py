@@ -244,6 +244,25 @@ def test_escalation_preserves_hash_matched_media(service) -> None:  # type: igno
     assert (media.kind, media.bank, dict(media.hashes), media.conversation_id) == ("media", "ncmec", {"content": "d" * 32}, "c1")
 
 
+def test_escalation_asks_the_evidence_source_when_given_nothing(db_engine) -> None:  # noqa: F811
+    texts = {"e1": "you're so mature", "e2": "delete our chat"}
+    asked = []
+
+    def platform(case):  # type: ignore[no-untyped-def]
+        asked.append(case.event_ids)
+        return [EvidenceItem(e, text=texts[e], sender_id=case.offender_id) for e in case.event_ids]
+
+    service = CaseService(db_engine, keyring=Keyring.generate(), evidence_source=platform)
+    case_id = service.record(item("e1", "c1"))
+    service.record(item("e2", "c1"))
+    assert service.escalate(REVIEWER, case_id, "grooming") == 2
+    assert asked == [("e1", "e2")]
+    assert [(i.event_id, i.text) for i in service.evidence(SPECIALIST, case_id)] == sorted(texts.items())
+    other = service.record(item("f1", "c2", offender="o2"))
+    service.escalate(REVIEWER, other, "supplied by the console", [EvidenceItem("f1", text="given")])
+    assert len(asked) == 1  # supplied evidence is used as it is
+
+
 def test_prepare_report_builds_the_report_input(service) -> None:  # type: ignore[no-untyped-def]
     for i in range(2):
         service.record(item(f"e{i}", f"c{i}", victims=(f"kid{i}",), label_guess="solicitation", minor_involved=True))

@@ -44,6 +44,8 @@ KIND_REPORT = "report"
 T = TypeVar("T")
 #: The change an action makes: (session, locked case row, time, audit detail to add to) -> result.
 Work = Callable[[Session, CaseRow, datetime, dict[str, Any]], T]
+#: Where escalation gets a case's message texts: the platform's own store, asked by event id.
+EvidenceSource = Callable[[Case], Sequence[vault.EvidenceItem]]
 
 
 def _note(note: str) -> str:
@@ -58,10 +60,19 @@ def _note(note: str) -> str:
 class CaseService:
     """Cases, queue, reviewer actions, evidence and labels over one database."""
 
-    def __init__(self, engine: Engine, keyring: vault.Keyring | None = None, policy: CasePolicy | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        keyring: vault.Keyring | None = None,
+        policy: CasePolicy | None = None,
+        evidence_source: EvidenceSource | None = None,
+    ) -> None:
+        """``evidence_source(case)`` fetches a case's messages from the platform (trygg keeps
+        no text) when a reviewer escalates without supplying them, e.g. from the console."""
         self.engine = engine
         self.keyring = keyring
         self.policy = policy or CasePolicy()
+        self.evidence_source = evidence_source
 
     # ------------------------------------------------------------------ plumbing
     def _session(self) -> Session:
@@ -176,14 +187,18 @@ class CaseService:
     def escalate(
         self, reviewer: Reviewer, case_id: str, note: str, evidence: Sequence[vault.EvidenceItem] = (), label: str | None = None
     ) -> int:
-        """Escalate and preserve: ``evidence`` (messages with the text the platform supplies)
-        and the case's hash-matched media are sealed in the vault; the number of items sealed.
-        ``label`` overrides the case's label guess (the reviewer knows better)."""
+        """Escalate and preserve: ``evidence`` (messages with the text the platform supplies;
+        when empty, what the service's ``evidence_source`` returns for the case) and the case's
+        hash-matched media are sealed in the vault; the number of items sealed. ``label``
+        overrides the case's label guess (the reviewer knows better)."""
         keyring = self._keys()
         if label is not None and label not in cases.LABELS:
             raise CaseError(f"unknown label {label!r}; expected one of {sorted(cases.LABELS)}")
 
         def work(session: Session, row: CaseRow, at: datetime, detail: dict[str, Any]) -> int:
+            nonlocal evidence
+            if not evidence and self.evidence_source is not None:
+                evidence = list(self.evidence_source(cases.get_case(session, row.case_id)))
             cases.move(session, row, cases.ESCALATED, at)
             row.outcome, row.escalated_at = "confirmed", at
             if label is not None:
