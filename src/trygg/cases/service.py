@@ -163,7 +163,7 @@ class CaseService:
         """Dismiss the case; the ``(bank, content_hash)`` false positives it recorded."""
 
         def work(session: Session, row: CaseRow, at: datetime, detail: dict[str, Any]) -> list[tuple[str, str]]:
-            cases.move(session, row, cases.DISMISSED, at)
+            cases.move(row, cases.DISMISSED, at)
             row.outcome = "dismissed"
             recorded = []
             for media in cases.media_rows(session, row.case_id):
@@ -199,7 +199,7 @@ class CaseService:
             nonlocal evidence
             if not evidence and self.evidence_source is not None:
                 evidence = list(self.evidence_source(cases.get_case(session, row.case_id)))
-            cases.move(session, row, cases.ESCALATED, at)
+            cases.move(row, cases.ESCALATED, at)
             row.outcome, row.escalated_at = "confirmed", at
             if label is not None:
                 detail["label"], detail["label_before"] = label, row.label_guess
@@ -248,7 +248,7 @@ class CaseService:
         keyring = self._keys()
 
         def work(session: Session, row: CaseRow, at: datetime, detail: dict[str, Any]) -> ReportInput:
-            cases.move(session, row, cases.REPORTED, at)
+            cases.move(row, cases.REPORTED, at)
             row.outcome, row.reported_at = "confirmed", at
             detail["hold_until"] = clock.iso(vault.hold_from_report(session, reviewer.reviewer_id, row.case_id, at))
             if submit:
@@ -265,7 +265,7 @@ class CaseService:
             return build_report_input(session, self._keys(), reviewer, case_id, age_pictures)
 
     def close(self, reviewer: Reviewer, case_id: str, note: str) -> None:
-        self._act(reviewer, case_id, "close", note, lambda session, row, at, detail: cases.move(session, row, cases.CLOSED, at))
+        self._act(reviewer, case_id, "close", note, lambda session, row, at, detail: cases.move(row, cases.CLOSED, at))
 
     def extend_hold(self, reviewer: Reviewer, case_id: str, until: datetime, note: str) -> datetime:
         """Hold the case's evidence longer (e.g. at a law-enforcement request). Admin only."""
