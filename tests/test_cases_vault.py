@@ -206,3 +206,5 @@ def test_cli_rotate_rewrap_and_purge(db_engine, tmp_path) -> None:  # noqa: F811
     purged = runner.invoke(app, ["vault", "purge", "--db", url, "--now", "2027-03-01T00:00:00Z"])
     assert json.loads(purged.output) == {"purged_cases": ["k-1"]}
     assert runner.invoke(app, ["vault", "purge", "--db", url, "--now", "yesterday"]).exit_code == 2
+    missing_dir = runner.invoke(app, ["vault", "rotate-key", "--key-file", str(tmp_path / "no" / "keys.json")])
+    assert missing_dir.exit_code == 2 and "No such file" in missing_dir.output

@@ -172,7 +172,10 @@ def rotate_keyfile(path: str | Path, key_id: str | None = None) -> Keyring:
     """Add a new active key to the key file (creating the file if there is none)."""
     path = Path(path)
     keyring = Keyring.from_file(path).rotated(key_id) if path.exists() else Keyring.generate(key_id)
-    write_keyfile(path, keyring)
+    try:
+        write_keyfile(path, keyring)
+    except OSError as exc:
+        raise VaultKeyError(f"vault key file {path}: {exc.strerror or exc}") from None
     return keyring
 
 
