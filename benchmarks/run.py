@@ -33,6 +33,8 @@ def main() -> None:
         )
     print(f"  with model / rules only throughput ratio: {model['messages_per_second'] / rules['messages_per_second']:.2f}")
     print(json.dumps({"rules_only": rules, "with_model": model}))
+    print("policy (protective evaluation per event)")
+    subprocess.run([sys.executable, str(HERE / "bench_policy.py")], check=True)
     media = HERE / "bench_media.py"
     if media.exists():
         print("media")

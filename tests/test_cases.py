@@ -20,7 +20,7 @@ from trygg.cases.vault import EvidenceItem, Keyring
 from trygg.decision import Decision
 from trygg.engine import Engine
 from trygg.events import parse_event
-from trygg.labels import read_labels
+from trygg.lab.labels import read_labels
 
 ADMIN = Reviewer("root", frozenset({"admin"}))
 SPECIALIST = Reviewer("sara", frozenset({"cases:read", "cases:act", "evidence:view"}))

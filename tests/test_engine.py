@@ -103,9 +103,11 @@ def test_single_surface_cues_stay_below_alert(lines, ages):
     assert not any(d.severe for d in decisions)
 
 
-def test_account_events_update_ages_and_return_none():
+def test_account_events_update_ages_and_answer_with_the_teen_defaults():
     engine = Engine()
-    assert engine.process(account("u1", 14)) is None
+    decision = engine.process(account("u1", 14))
+    assert decision.event_id == "account:u1" and decision.actions == ("allow",)
+    assert decision.reasons[0]["signal"] == "teen_defaults" and decision.reasons[0]["settings"]["private_account"] is True
     assert engine.ages["u1"].likely_minor
     assert engine.drain_dirty() == (set(), {"u1"})
     assert engine.drain_dirty() == (set(), set())

@@ -17,9 +17,12 @@ from fastapi.responses import JSONResponse
 
 from trygg.api import audit
 from trygg.api.keys import InvalidKey, Principal, authenticate
+from trygg.compose import build_engine
 from trygg.engine import Engine
 from trygg.events import ParsedLine, parse_event, StrictModeError
 from trygg.scan import scan
+from trygg.sinks import CollectingSink
+from trygg.store.base import create_schema
 from trygg.store.repository import Store
 
 #: Largest request body accepted (a batch of events, base64 media included).
@@ -30,7 +33,8 @@ MAX_BATCH = 1000
 
 def create_app(store: Store, engine: Engine | None = None) -> FastAPI:
     """Build the app around one store and one in-process engine (serialised by a lock)."""
-    engine = engine or Engine()
+    create_schema(store.engine)  # the API's own tables (keys, audit), imported above
+    engine = engine or build_engine(store=store)
     lock = threading.Lock()
     app = FastAPI(title="trygg", version="1", summary="Child-safety engine: events in, decisions out.")
 
@@ -89,9 +93,10 @@ def create_app(store: Store, engine: Engine | None = None) -> FastAPI:
                 parsed.append(ParsedLine(index, event=parse_event(item, index)))
             except StrictModeError as exc:
                 parsed.append(ParsedLine(index, error=exc.error))
-        decisions: list[dict[str, Any]] = []
+        answer = CollectingSink()
         with lock:
-            report = scan(parsed, engine, store, on_decision=lambda d: decisions.append(d.as_dict()))
+            report = scan(parsed, engine, store, sinks=[answer])
+        decisions = [d.as_dict() for d in answer.decisions]
         errors = [{"index": e.line, "field": e.field, "message": e.message} for e in report.errors]
         status = 200 if not errors else (207 if decisions or report.processed else 422)
         audit.record(store.engine, who.key_id, "POST", "/v1/events", status, f"{report.processed} processed, {len(errors)} rejected")

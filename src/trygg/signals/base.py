@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trygg.taxonomy import SIGNAL_FAMILIES
+
+__all__ = ["SIGNAL_FAMILIES", "Signal"]
+
 
 @dataclass(frozen=True, slots=True)
 class Signal:
@@ -31,23 +35,3 @@ class Signal:
         if self.value is not None:
             reason["value"] = self.value
         return reason
-
-
-#: The signal families every language pack may define (issue 2 lists them). ``adult_indicator``
-#: (adult life cues: work commute, spouse, mortgage) lets the age picture catch an adult posing as a teen.
-SIGNAL_FAMILIES: tuple[str, ...] = (
-    "age_inquiry",
-    "age_disclosure",
-    "adult_indicator",
-    "personal_info_request",
-    "compliments_trust",
-    "secrecy",
-    "isolation",
-    "platform_migration",
-    "meeting_request",
-    "gift_or_money_offer",
-    "image_request",
-    "sexual_talk",
-    "threat",
-    "payment_details",
-)

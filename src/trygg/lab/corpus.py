@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from trygg.events import AccountEvent, Event, MessageEvent
-from trygg.model.training import SEED, Replayed, replay
+from trygg.lab.training import SEED, Replayed, replay
 
 PJ_MAX_MESSAGES = 300
 #: Messages per Perverted-Justice conversation the text stage learns from (keeps training fast;
@@ -144,7 +144,7 @@ def tatoeba_dialogues(sentences: Sequence[str], count: int, rng: np.random.Gener
 
 def shared_corpus(progress: Callable[[str], None] = lambda _msg: None) -> list[Replayed]:
     """Replay every training conversation of the shipped model (deterministic)."""
-    from trygg import datasets
+    from trygg.lab import datasets
 
     rng = np.random.default_rng(SEED)
     out: list[Replayed] = []

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trygg.model.conversation_model import ConversationModel, LinearStage
-from trygg.model.training import (
+from trygg.lab.training import (
     Replayed,
     build_vocabulary,
     fit_stage,

@@ -145,10 +145,9 @@ def evaluate_pan12(corpus: Path | str, predators: Path | str, engine: object | N
     time and their state dropped after, so the ~100 MB test corpus fits in memory.
     """
     if engine is None:
-        from trygg.engine import Engine
-        from trygg.model import load_default
+        from trygg.compose import build_engine
 
-        engine = Engine(model=load_default())
+        engine = build_engine()
     truth = read_predators(predators)
     named: set[str] = set()
     conversations = flagged = messages = 0

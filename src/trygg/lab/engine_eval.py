@@ -4,7 +4,7 @@ The model alone is not what a platform runs: the engine fuses it with the rules.
 training report also runs :class:`trygg.engine.Engine` with the model — the fold model for each
 Perverted-Justice conversation (grouped by offender, so the model never saw that offender), the
 final model for sets never trained on (scenarios, the written fixture chats) and for the benign
-sets (whose own figures are also reported cross-validated by :mod:`trygg.model.pipeline`).
+sets (whose own figures are also reported cross-validated by :mod:`trygg.lab.pipeline`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from trygg.model.conversation_model import ConversationModel
 
 
 def _engine(model: ConversationModel | None) -> Any:
-    from trygg.engine import Engine
+    from trygg.compose import Settings, build_engine
 
-    return Engine(model=model)
+    return build_engine(Settings(model=model is not None, media=False), model=model)
 
 
 def _brief(report: dict[str, Any]) -> dict[str, Any]:
@@ -37,8 +37,8 @@ def pj_cross_validated(
     fold_models: Sequence[ConversationModel], fold_of: dict[str, int], max_messages: int | None
 ) -> dict[str, Any]:
     """pj through the engine, each conversation with the fold model that never saw its offender."""
-    from trygg import datasets
-    from trygg.evaluation import evaluate_conversations
+    from trygg.lab import datasets
+    from trygg.lab.evaluation import evaluate_conversations
     from trygg.events import MessageEvent
 
     by_fold: dict[int, list[Any]] = {}
@@ -78,8 +78,8 @@ def engine_report(
     progress: Callable[[str], None] = lambda _m: None,
 ) -> dict[str, Any]:
     """Engine figures with the model (and, for the same sets, rules only for comparison)."""
-    from trygg import datasets
-    from trygg.evaluation import evaluate_conversations
+    from trygg.lab import datasets
+    from trygg.lab.evaluation import evaluate_conversations
 
     out: dict[str, Any] = {}
     progress("engine + fold models on pj (grouped by offender)")

@@ -1,6 +1,6 @@
 """The two ways to train: the shipped model from ``../shared/data``, or a platform's own data.
 
-Both go through :func:`trygg.model.pipeline.fit` (grouped cross-validation, held-out figures
+Both go through :func:`trygg.lab.pipeline.fit` (grouped cross-validation, held-out figures
 from the real inference code) and save plain arrays + JSON.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from trygg.model.pipeline import Outcome, fit, score_conversation, summarise
-from trygg.model.training import SEED, Replayed, groups_for, replay
+from trygg.lab.pipeline import Outcome, fit, score_conversation, summarise
+from trygg.lab.training import SEED, Replayed, groups_for, replay
 
 #: Text-stage weight per message role (source, and "-offender" for the offender's own lines).
 TEXT_ROLE_WEIGHTS = {"pj-offender": 1.0, "pj": 0.4, "nps": 0.3, "dailydialog": 0.3}
@@ -22,7 +22,7 @@ def read_labelled(events_path: Path, labels_path: Path, source: str) -> list[Rep
     or a conversation without a label is an error (training on a silent default would lie)."""
     from trygg.events import AccountEvent, MessageEvent, read_events
 
-    from trygg.labels import read_labels
+    from trygg.lab.labels import read_labels
 
     labels, errors = read_labels(labels_path)
     if errors:
@@ -53,7 +53,7 @@ def read_labelled(events_path: Path, labels_path: Path, source: str) -> list[Rep
 
 def fixture_conversations(folder: Path = FIXTURES) -> list[object]:
     """The project's written adult-adult and teen-teen chats as labelled (benign) conversations."""
-    from trygg.datasets import LabelledConversation
+    from trygg.lab.datasets import LabelledConversation
     from trygg.events import read_events
 
     out = []
@@ -82,9 +82,9 @@ def train_shared(
 ) -> dict[str, object]:
     """Reproduce the shipped model; held-out figures on pj (by offender), benign sets, and on
     the scenarios and fixture chats that training never sees."""
-    from trygg import datasets
-    from trygg.model.corpus import PJ_MAX_MESSAGES, SOURCE_WEIGHTS, shared_corpus
-    from trygg.model.engine_eval import engine_report
+    from trygg.lab import datasets
+    from trygg.lab.corpus import PJ_MAX_MESSAGES, SOURCE_WEIGHTS, shared_corpus
+    from trygg.lab.engine_eval import engine_report
 
     conversations = shared_corpus(progress)
     fitted = fit(

@@ -173,10 +173,10 @@ def _warm_up(model: Any) -> None:
     """Build what a long-running engine builds once (pattern prefilters per language pack,
     the language detector), so the stream figures are steady-state; the cost is reported as
     ``startup_seconds``."""
-    from trygg.engine import Engine
+    from trygg.compose import Settings, build_engine
     from trygg.events import MessageEvent
 
-    engine = Engine(model=model)
+    engine = build_engine(Settings(model=model is not None, media=False), model=model)
     for number, text in enumerate(("hej hur mår du, vad gör du ikväll", "hey how are you, what are you doing tonight")):
         engine.process(MessageEvent(type="message", event_id=f"warm-{number}", conversation_id=f"warm-{number}", sender_id="a", text=text))
 
@@ -188,18 +188,12 @@ def _percentile(values: list[float], q: float) -> float:
 
 def run_pipeline_benchmark(messages: int, conversations: int, use_model: bool = True) -> dict[str, Any]:
     """Generate a stream, scan it into a fresh SQLite database, and report the figures."""
-    from trygg.engine import Engine
+    from trygg.compose import Settings, build_engine, load_model
     from trygg.scan import scan
     from trygg.store.repository import Store
 
-    model = None
-    if use_model:
-        try:
-            from trygg.model import load_default
-
-            model = load_default()
-        except ImportError:
-            model = None
+    settings = Settings(model=use_model, media=False)
+    model = load_model(settings)
     with tempfile.TemporaryDirectory(prefix="trygg-bench-") as folder:
         stream = Path(folder) / "stream.jsonl"
         generate_stream(stream, messages, conversations)
@@ -207,7 +201,7 @@ def run_pipeline_benchmark(messages: int, conversations: int, use_model: bool = 
         started = time.perf_counter()
         _warm_up(model)
         startup = time.perf_counter() - started
-        engine = Engine(model=model)
+        engine = build_engine(settings, model=model)
         steps = _time_steps(engine)
         parse_seconds: list[float] = []
         started = time.perf_counter()

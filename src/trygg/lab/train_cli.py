@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         try:
             import sklearn  # noqa: F401  (only training needs it; inference is numpy)
 
-            from trygg.model import recipes
+            from trygg.lab import recipes
         except ImportError as exc:  # scikit-learn is the `train` extra
             typer.echo(f"training needs scikit-learn: pip install 'trygg[train]' ({exc})", err=True)
             raise typer.Exit(2) from None

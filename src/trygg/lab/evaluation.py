@@ -209,7 +209,7 @@ def evaluate_events(events: Iterable[Any], labels: Mapping[str, Mapping[str, Any
 
 
 def evaluate_conversations(conversations: Iterable[Any], engine: Any) -> dict[str, Any]:
-    """Evaluate ``trygg.datasets.LabelledConversation`` objects (events in order, then labels)."""
+    """Evaluate ``trygg.lab.datasets.LabelledConversation`` objects (events in order, then labels)."""
     conversations = list(conversations)
     events = (event for conversation in conversations for event in conversation.events)
     labels = {c.conversation_id: c.label for c in conversations}
