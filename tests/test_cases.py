@@ -398,3 +398,36 @@ def test_cli_list_and_show(service) -> None:  # type: ignore[no-untyped-def]
     assert runner.invoke(app, ["cases", "grant", "eve", "--grant", "root", "--db", url]).exit_code == 2
     with Session(service.engine) as session:
         assert get_reviewer(session, "anna").can("evidence:view")
+
+
+def test_prepared_case_becomes_a_valid_cybertipline_report(service) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("lxml", reason="the NCMEC report needs the reports extra (lxml)")
+    from trygg.cases.to_ncmec import ncmec_report_input
+    from trygg.reports.ncmec import ONLINE_ENTICEMENT, Reporter, build_ncmec_report, chat_csv
+
+    for i in range(2):
+        service.record(item(f"e{i}", f"c{i}", victims=(f"kid{i}",), label_guess="solicitation", minor_involved=True))
+    (case,) = service.queue(VIEWER)
+    evidence = [
+        EvidenceItem("e0", conversation_id="c0", sender_id="adult", recipient_id="kid0", sent_at="2026-06-01T08:59:00Z", text="robux for <pics> & more"),
+        EvidenceItem("e1", conversation_id="c1", sender_id="adult", recipient_id="kid1", sent_at="2026-05-30T20:00:00+02:00", text="dont tell"),
+        EvidenceItem("e2", conversation_id="c1", sender_id="adult", recipient_id="kid1", text="no time given"),
+    ]
+    service.escalate(SPECIALIST, case.case_id, "solicitation", evidence)
+    from trygg.age.picture import AgePicture
+
+    pictures = {
+        "adult": AgePicture("adult", declared_age=15, stated_ages=[[34, "e9", 0.9]]),  # says 34 while declared 15
+        "kid0": AgePicture("kid0", declared_age=12).to_dict(),
+    }
+    prepared = service.prepare_report(SPECIALIST, case.case_id, "file it", age_pictures=pictures)
+    report = ncmec_report_input(prepared, Reporter(email="safety@example.org"), esp_service="ExampleChat", platform="ExampleChat")
+    assert report.incident_type == ONLINE_ENTICEMENT and report.annotations == ("csamSolicitation",)
+    assert report.incident_time == datetime(2026, 5, 30, 18, 0, tzinfo=timezone.utc)  # the earliest message, in UTC
+    assert (report.reported.esp_identifier, report.reported.age, report.reported.age_assertion_discrepancy) == ("adult", 34, True)
+    assert [(v.esp_identifier, v.age) for v in report.victims] == [("kid0", 12), ("kid1", None)]
+    assert [m.event_id for m in report.messages] == ["e0", "e1"]
+    assert "1 preserved messages had no sending time" in report.additional_info and case.case_id in report.additional_info
+    document = build_ncmec_report(report)  # validated against the schema inside
+    assert b"adult" in document and b"kid0" in document
+    assert "robux for <pics> & more".encode() in chat_csv(report.messages)  # the log carries the text as sent

@@ -15,7 +15,7 @@ Reviewer actions (each needs ``cases:act`` and a note):
 - ``restrict_account``: records the restriction and queues an ``account_restricted`` webhook;
   outcome ``confirmed``.
 - ``prepare_report`` (also ``evidence:view``): status ``reported``; evidence held a year from
-  now; returns the :class:`~trygg.cases.report_input.ReportInput`; with ``submit`` queues a
+  now; returns the :class:`~trygg.cases.case_report.CaseReport`; with ``submit`` queues a
   ``report`` delivery whose payload is the case id only.
 - ``close``: status ``closed`` (from reported or dismissed).
 """
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from trygg.cases import audit, cases, clock, outbox, vault
 from trygg.cases.cases import Case, CaseError, CaseInput, CasePolicy
 from trygg.cases.permissions import ADMIN, CASES_ACT, CASES_READ, EVIDENCE_VIEW, PermissionDenied, Reviewer, check
-from trygg.cases.report_input import ReportInput, build_report_input
+from trygg.cases.case_report import CaseReport, build_case_report
 from trygg.cases.tables import AccountRestrictionRow, CaseLinkRow, CaseRow, MediaFalsePositiveRow
 
 #: Longest note kept (a note is a reviewer's reason, not a place for evidence).
@@ -241,28 +241,28 @@ class CaseService:
 
     def prepare_report(
         self, reviewer: Reviewer, case_id: str, note: str, age_pictures: Mapping[str, Any] | None = None, submit: bool = False
-    ) -> ReportInput:
+    ) -> CaseReport:
         """Mark the case reported, hold its evidence a year from now, and return the report's
         data (offender, victims with age pictures, messages and hashes from the vault)."""
         self._require(reviewer, EVIDENCE_VIEW, f"case:{case_id}")
         keyring = self._keys()
 
-        def work(session: Session, row: CaseRow, at: datetime, detail: dict[str, Any]) -> ReportInput:
+        def work(session: Session, row: CaseRow, at: datetime, detail: dict[str, Any]) -> CaseReport:
             cases.move(row, cases.REPORTED, at)
             row.outcome, row.reported_at = "confirmed", at
             detail["hold_until"] = clock.iso(vault.hold_from_report(session, reviewer.reviewer_id, row.case_id, at))
             if submit:
                 detail["outbox_id"] = outbox.enqueue(session, KIND_REPORT, {"case_id": row.case_id}, dedupe_key=f"report:{row.case_id}", at=at)
             session.flush()
-            return build_report_input(session, keyring, reviewer, row.case_id, age_pictures)
+            return build_case_report(session, keyring, reviewer, row.case_id, age_pictures)
 
         return self._act(reviewer, case_id, "prepare_report", note, work)
 
-    def report_input(self, reviewer: Reviewer, case_id: str, age_pictures: Mapping[str, Any] | None = None) -> ReportInput:
+    def case_report(self, reviewer: Reviewer, case_id: str, age_pictures: Mapping[str, Any] | None = None) -> CaseReport:
         """The report data of an escalated or reported case again (e.g. for a resubmission)."""
         self._require(reviewer, EVIDENCE_VIEW, f"case:{case_id}")
         with self._session() as session, session.begin():
-            return build_report_input(session, self._keys(), reviewer, case_id, age_pictures)
+            return build_case_report(session, self._keys(), reviewer, case_id, age_pictures)
 
     def close(self, reviewer: Reviewer, case_id: str, note: str) -> None:
         self._act(reviewer, case_id, "close", note, lambda session, row, at, detail: cases.move(row, cases.CLOSED, at))

@@ -51,7 +51,7 @@ class ReportMedia:
 
 
 @dataclass(frozen=True)
-class ReportInput:
+class CaseReport:
     case_id: str
     label: str
     offender: ReportPerson
@@ -76,13 +76,13 @@ def _picture(user_id: str, age_pictures: Mapping[str, Any]) -> ReportPerson:
     return ReportPerson(user_id, dict(picture) if picture is not None else None)
 
 
-def build_report_input(
+def build_case_report(
     session: Session,
     keyring: vault.Keyring,
     reviewer: Reviewer,
     case_id: str,
     age_pictures: Mapping[str, Any] | None = None,
-) -> ReportInput:
+) -> CaseReport:
     """Everything a report about ``case_id`` needs. Reads the vault as ``reviewer`` (needs
     ``evidence:view``; audited with purpose ``report``)."""
     case = cases.get_case(session, case_id)
@@ -96,7 +96,7 @@ def build_report_input(
         for i in items
         if i.kind == "media"
     )
-    return ReportInput(
+    return CaseReport(
         case_id=case.case_id,
         label=case.label_guess,
         offender=_picture(case.offender_id, age_pictures),
