@@ -198,13 +198,13 @@ def test_report_holds_the_conversation_for_review():
 
 
 class _FixedMedia:
-    """A media assessor stand-in with documented outputs (the real one needs images and banks)."""
+    """A media detector stand-in with documented outputs (the real one needs images and banks)."""
 
     def __init__(self, signals):
         self.signals = signals
         self.calls = []
 
-    def assess(self, event, sender_is_minor, recipient_is_minor):
+    def detect(self, event, sender_is_minor, recipient_is_minor):
         self.calls.append((event.event_id, sender_is_minor, recipient_is_minor))
         return [Signal(name, score, event.event_id) for name, score in self.signals]
 
@@ -254,7 +254,7 @@ def test_model_scores_are_fused_and_named():
 
 
 class _BrokenMedia:
-    def assess(self, event, sender_is_minor, recipient_is_minor):
+    def detect(self, event, sender_is_minor, recipient_is_minor):
         from trygg.media.errors import MediaError
 
         raise MediaError(event.path or "data", "not an image")

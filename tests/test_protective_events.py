@@ -8,6 +8,7 @@ from trygg.age.assurance import age_on
 from trygg.engine import Engine
 from trygg.events import parse_event, read_lines
 from trygg.scan import scan
+from trygg.sinks import CollectingSink
 from trygg.store.repository import Store
 
 
@@ -55,9 +56,9 @@ def test_contact_state_persists_between_runs_through_the_store(tmp_path):
     events = _fan_out(10)  # accounts and the first nine requests
     first = scan(read_lines([json.dumps(o) for o in events]), Engine(), Store(url))
     assert first.processed == 9
-    decisions = []
-    scan(read_lines([json.dumps(contact("p", "trawler", "kid9", minutes=9 * 2.5))]), Engine(), Store(url), on_decision=decisions.append)
-    assert "restrict_sender" in decisions[0].actions  # the tenth minor, counted with the stored nine
+    answer = CollectingSink()
+    scan(read_lines([json.dumps(contact("p", "trawler", "kid9", minutes=9 * 2.5))]), Engine(), Store(url), sinks=[answer])
+    assert "restrict_sender" in answer.decisions[0].actions  # the tenth minor, counted with the stored nine
     stored = Store(url).load_users(["trawler"])["trawler"]
     assert stored["contact"]["restricted"]["rule"] == "contact.fan_out"
 

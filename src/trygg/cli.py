@@ -36,17 +36,21 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _build_engine(policy: Path | None, with_model: bool = True, store: Any = None, media_dir: Path | None = None) -> Any:
-    """The engine from the composition root, with this command's choices over the settings."""
-    from trygg.compose import Settings, build_engine
+def _build_pipeline(policy: Path | None, with_model: bool = True, store: Any = None, media_dir: Path | None = None) -> Any:
+    """The engine and its edge step from the composition root, with this command's choices."""
+    from trygg.compose import Settings, build_pipeline
 
     try:
         settings = Settings(**{k: v for k, v in {"policy": policy, "media_dir": media_dir}.items() if v is not None})
         if not with_model:
             settings.model = False
-        return build_engine(settings, store=store)
+        return build_pipeline(settings, store=store)
     except (OSError, ValueError) as exc:
         raise _fail(f"policy {policy}: {exc}") from None
+
+
+def _build_engine(policy: Path | None, with_model: bool = True) -> Any:
+    return _build_pipeline(policy, with_model).engine
 
 
 @app.command()
@@ -81,7 +85,8 @@ def scan(
         store = Store(db)
     except Exception as exc:  # noqa: BLE001 - any driver error is an unusable argument here
         raise _fail(f"cannot open database: {exc}") from None
-    engine = _build_engine(policy, with_model=not no_model, store=store, media_dir=media_dir or events.parent)
+    pipeline = _build_pipeline(policy, with_model=not no_model, store=store, media_dir=media_dir or events.parent)
+    engine = pipeline.engine
     if shadow is not None:
         from trygg.policy.shadow import with_shadow
 
@@ -97,6 +102,7 @@ def scan(
                 store,
                 sinks=sinks,
                 on_progress=lambda _lines: progress.update(task, completed=handle.tell()),
+                prepare=pipeline.prepare,
             )
     except StrictModeError as exc:
         raise _fail(f"{events}: {exc}", code=1) from None
@@ -363,12 +369,13 @@ def serve(
     from trygg.store.repository import Store
 
     store = Store(db)
-    engine = _build_engine(policy, store=store)
+    pipeline = _build_pipeline(policy, store=store)  # HTTP clients send data or pdq, never server paths
+    engine = pipeline.engine
     if policy is not None:
         from trygg.policy.reload import reload_on_sighup
 
         reload_on_sighup(policy, engine)  # `kill -HUP PID` loads an edited policy without a restart
-    uvicorn.run(create_app(store, engine), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(store, engine, prepare=pipeline.prepare), host=host, port=port, log_level="info")
 
 
 #: Packages whose commands live with them, each a module with ``register(app)``. A package's

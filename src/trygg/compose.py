@@ -10,6 +10,8 @@ one is not).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from trygg.engine import Engine
+from trygg.events import Event
 from trygg.policy import Policy
 
 
@@ -50,15 +53,35 @@ def load_model(settings: Settings) -> Any:
     return load_default()
 
 
-def build_engine(settings: Settings | None = None, store: Any = None, model: Any = None) -> Engine:
-    """An Engine wired as ``settings`` say; ``store`` gives media its hash banks.
+@dataclass(frozen=True)
+class Pipeline:
+    """An engine and the edge step its adapters run on each event before it.
+
+    ``prepare`` does the I/O the engine must not: the media ingest reads, decodes and hashes
+    media (and scores nudity), so that media reach the engine as hashes and scores. None when
+    media are off.
+    """
+
+    engine: Engine
+    prepare: Callable[[Event], Event] | None = None
+
+
+def build_pipeline(settings: Settings | None = None, store: Any = None, model: Any = None) -> Pipeline:
+    """The engine wired as ``settings`` say, with its media ingest; ``store`` holds the hash
+    banks the media detector matches against (loaded into memory on the first media event).
 
     ``model`` replaces the shipped model (the lab evaluates candidate models this way).
     """
     settings = settings or Settings()
-    media = None
+    detector = prepare = None
     if settings.media and store is not None:
-        from trygg.media_wiring import LazyMediaAssessor
+        from trygg.media_wiring import build_media
 
-        media = LazyMediaAssessor(store.engine, settings.media_dir)
-    return Engine(policy=load_policy(settings), model=model if model is not None else load_model(settings), media=media)
+        prepare, detector = build_media(store.engine, settings.media_dir)
+    engine = Engine(policy=load_policy(settings), model=model if model is not None else load_model(settings), media=detector)
+    return Pipeline(engine, prepare)
+
+
+def build_engine(settings: Settings | None = None, store: Any = None, model: Any = None) -> Engine:
+    """The engine alone, for callers that send no media needing I/O (evaluation, the bench)."""
+    return build_pipeline(settings, store, model).engine

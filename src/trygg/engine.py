@@ -12,15 +12,16 @@ Adapters (CLI, HTTP, store, Ray) wrap it; they snapshot and restore state throug
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from trygg import protect
 from trygg.age.picture import AgeBook, AgePicture
 from trygg.age.proofs import AgeProofVerifier
 from trygg.contact.graph import ContactGraph
 from trygg.conversation.state import Assessment, ConversationState, record_report, step
-from trygg.decision import ACTIONS, Decision
+from trygg.decision import Decision
 from trygg.events import (
     AccountEvent,
     AdRequestEvent,
@@ -49,8 +50,11 @@ MAX_WARNINGS = 10_000
 PROTECTIVE_EVENTS = (ContactRequestEvent, AdRequestEvent, AgeProofEvent, AgeEstimateEvent, ConnectionEvent, BlockEvent)
 
 
-class MediaAssessorLike(Protocol):
-    def assess(self, event: MediaEvent, sender_is_minor: bool, recipient_is_minor: bool) -> Any: ...
+class MediaDetectorLike(Protocol):
+    """Signals of a media event whose hashes (and nudity score) were computed at ingest
+    (``trygg.media.detect.MediaDetector``); raises ``MediaError`` for media that could not be read."""
+
+    def detect(self, event: MediaEvent, sender_is_minor: bool, recipient_is_minor: bool) -> list[Signal]: ...
 
 
 class ModelLike(Protocol):
@@ -77,7 +81,7 @@ class Engine:
         self,
         policy: Policy | None = None,
         model: ModelLike | None = None,
-        media: MediaAssessorLike | None = None,
+        media: MediaDetectorLike | None = None,
     ) -> None:
         self.policy = policy or Policy.default()
         self.model = model
@@ -183,23 +187,23 @@ class Engine:
         return decision
 
     def _media(self, event: MediaEvent) -> Decision | None:
-        """Media go through the assessor (hashes, banks, nudity); its signals meet the policy.
+        """Media signals (bank matches, nudity) meet the policy like any other signals.
 
-        The assessor may also suggest actions (a bank's own action, e.g. ``hold_for_review``);
-        an enforcing policy adds them, since the bank owner decided them. Media that cannot be
-        read get an ``allow`` naming the error, and a warning.
+        The detector only matches what the ingest computed; the policy decides every action, a
+        bank's own action included (it rides on the ``hash_match`` signal, see the policy's
+        ``signal_action``). Media that could not be read get an ``allow`` naming the error, and
+        a warning.
         """
         if self.media is None:
             return None
         sender = self.ages.peek(event.sender_id)
         recipient = self.ages.peek(event.recipient_id)
         try:
-            result = self.media.assess(event, sender.likely_minor, recipient.likely_minor)
+            signals = self.media.detect(event, sender.likely_minor, recipient.likely_minor)
         except MediaError as exc:
             self._warn(event.event_id, str(exc))
             reason = {"signal": "media_error", "event_id": event.event_id, "value": str(exc)}
             return Decision(event.event_id, ("allow",), 0.0, (reason,), self.policy.id, event.conversation_id)
-        signals: list[Signal] = list(getattr(result, "signals", result) or [])
         assessment = _sender_assessment(
             event,
             "media",
@@ -209,18 +213,10 @@ class Engine:
             recipient,
             event_signals=tuple((s.name, s.score) for s in signals),
         )
+        named = tuple((s.name, s.action) for s in signals if s.action)
+        if named:
+            assessment = dataclasses.replace(assessment, event_signal_actions=named)
         decision = self.policy.decide(assessment, event)
-        suggested = set(getattr(result, "suggested_actions", ()) or ()) - {"allow"}
-        if suggested and assessment.reasons and self.policy.mode == "enforce":
-            actions = (set(decision.actions) - {"allow"}) | suggested
-            decision = Decision(
-                event.event_id,
-                tuple(a for a in ACTIONS if a in actions),
-                decision.risk,
-                decision.reasons,
-                decision.policy,
-                decision.conversation_id,
-            )
         if event.conversation_id and decision.severe:
             self._state(event.conversation_id).mark_alert(event.event_id, event.sender_id, reasons=list(assessment.reasons))
         return decision

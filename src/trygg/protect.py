@@ -144,7 +144,8 @@ def report_complaint(event: object, policy: Policy, ages: AgeBook, contacts: Con
 
 def _account(event: AccountEvent, policy: Policy, ages: AgeBook, contacts: ContactGraph, today: date) -> Handled:
     picture = ages.picture(event.user_id)
-    changed = declare(picture, event.declared_age, event.birth_date, today)
+    created_on = event.created_at.date() if event.created_at is not None else None
+    changed = declare(picture, event.declared_age, event.birth_date, today, created_on)
     if event.created_at is not None:
         created = event.created_at.timestamp()
         if contacts.user(event.user_id).created_at != created:

@@ -57,9 +57,14 @@ def scan(
     sinks: Sequence[Sink] = (),
     on_progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    prepare: Callable[[Event], Event] | None = None,
 ) -> ScanReport:
     """Run events through ``engine``, persisting to ``store`` when given, then giving each
-    batch's decisions and new alerts to every sink; never raises on bad lines."""
+    batch's decisions and new alerts to every sink; never raises on bad lines.
+
+    ``prepare`` runs on each event just before the engine: the edge step that does the I/O the
+    engine must not (the media ingest reads and hashes media, see ``trygg.media_wiring``).
+    """
     report = ScanReport()
     seen_conversations: dict[str, None] = {}
     loaded_conversations: set[str] = set()
@@ -85,6 +90,8 @@ def scan(
         decisions: list[Decision] = []
         for event in events:
             event_id = event_field(event, "event_id")
+            if prepare is not None:
+                event = prepare(event)
             decision = engine.process(event)
             if event_id is not None and engine.is_duplicate(event_id):
                 report.duplicates += 1

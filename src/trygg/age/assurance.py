@@ -69,8 +69,12 @@ class AgeReading:
 
 
 # ---------------------------------------------------------------------------- recording
-def declare(picture: AgePicture, age: int | None, birth_date: date | None, today: date) -> bool:
+def declare(picture: AgePicture, age: int | None, birth_date: date | None, today: date, at: date | None = None) -> bool:
     """Record an account's declared age or birth date; returns whether anything changed.
+
+    ``today`` ages a birth date; ``at`` is when the platform says the declaration was made (the
+    account's ``created_at``), None when it does not say: the evidence never takes the wall
+    clock of the run, so the same events give the same stored pictures on any day.
 
     A new declaration does not erase an earlier minor one (children lie up to get in; a child
     who lies up later is still a child), unless it is the same birth date, a year on."""
@@ -93,7 +97,7 @@ def declare(picture: AgePicture, age: int | None, birth_date: date | None, today
         "assurance": "asserted",
         "age_low": age,
         "age_high": age,
-        "at": today.isoformat(),
+        "at": at.isoformat() if at is not None else None,
     }
     if not any(e.get("kind") == "declared" and e.get("age_low") == age and e.get("method") == entry["method"] for e in picture.evidence):
         _keep(picture, entry)

@@ -66,6 +66,8 @@ class Assessment:
     sender_likely_minor: bool = False
     #: ``(name, score)`` of the signals seen in this very event (media rules key on them).
     event_signals: tuple[tuple[str, float], ...] = ()
+    #: ``(signal name, action)`` for signals of this event that name an action (a hash bank's own).
+    event_signal_actions: tuple[tuple[str, str], ...] = ()
 
     @property
     def minor_target(self) -> bool:

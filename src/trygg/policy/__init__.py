@@ -36,6 +36,7 @@ _RULE_KEYS = {
     "first_alert",
     "signals",
     "min_score",
+    "signal_action",
 }
 _LABELS = {"grooming", "solicitation", "sextortion", "benign"}
 _EVENT_TYPES = {"message", "media", "contact_request", "report", "age_proof", "ad_request"}
@@ -60,6 +61,9 @@ class Rule:
     first_alert: bool = False
     signals: frozenset[str] | None = None
     min_score: float = 0.0
+    #: The rule holds only when a signal of this event (one of ``signals``, if given) names this
+    #: action as its data: a hash bank's own action, chosen by the bank's owner.
+    signal_action: str | None = None
 
     def matches(self, a: Assessment) -> bool:
         if a.event_type not in self.event_types or a.risk < self.min_risk:
@@ -75,6 +79,10 @@ class Rule:
         if self.sender_minor and not a.sender_likely_minor:
             return False
         if self.first_alert and not a.first_alert:
+            return False
+        if self.signal_action is not None and not any(
+            action == self.signal_action and (self.signals is None or name in self.signals) for name, action in a.event_signal_actions
+        ):
             return False
         return not (self.signals is not None and not any(name in self.signals and score >= self.min_score for name, score in a.event_signals))
 
@@ -165,8 +173,10 @@ class Policy:
             return Decision(event_id, ("allow",), assessment.risk, reasons, self.id, assessment.conversation_id or None)
         rules = self._by_type.get(assessment.event_type, ())  # type: ignore[attr-defined]
         actions = {rule.action for rule in rules if rule.matches(assessment)}
-        if "warn_recipient" in actions:
-            actions.discard("nudge_recipient")  # the warning is the stronger form of the nudge
+        if "warn_recipient" in actions and assessment.event_type != "media":
+            # The warning is the stronger form of the nudge. Not for media: there the nudge is the
+            # minor sender's prompt and the warning the recipient's, so both stand.
+            actions.discard("nudge_recipient")
         ordered = tuple(a for a in ACTIONS if a in actions)
         if self.mode == "shadow" and ordered:
             reasons = reasons + ({"signal": "policy_shadow", "would": list(ordered), "policy": self.id},)
@@ -247,6 +257,9 @@ def _rule(raw: object, where: str, fail) -> Rule:  # type: ignore[no-untyped-def
     sender = raw.get("sender")
     if sender not in (None, "offender", "any"):
         raise fail(f"{where}.sender", f"must be 'offender' or 'any', got {sender!r}")
+    signal_action = raw.get("signal_action")
+    if signal_action is not None and (signal_action not in ACTIONS or signal_action == "allow"):
+        raise fail(f"{where}.signal_action", f"must be one of {', '.join(ACTIONS[1:])}, got {signal_action!r}")
     return Rule(
         action=action,
         min_risk=_risk(raw.get("min_risk", 0.0), f"{where}.min_risk", fail),
@@ -259,6 +272,7 @@ def _rule(raw: object, where: str, fail) -> Rule:  # type: ignore[no-untyped-def
         first_alert=_flag(raw, "first_alert", where, fail),
         signals=_names(raw, "signals", where, None, fail),
         min_score=_risk(raw.get("min_score", 0.0), f"{where}.min_score", fail),
+        signal_action=signal_action,
     )
 
 

@@ -16,6 +16,8 @@ class Signal:
     ``span`` is a half-open character range ``[start, end)`` into the *original* text the user
     wrote (not the normalised text), so evidence can be highlighted exactly as sent.
     ``value`` carries an extracted fact where the family has one (e.g. the stated age).
+    ``action`` is an action the evidence itself names, for the policy to weigh (a hash bank's
+    own action rides on its ``hash_match``; see the policy's ``signal_action`` condition).
     """
 
     name: str
@@ -25,6 +27,7 @@ class Signal:
     language: str | None = None
     value: int | str | None = None
     pattern_id: str | None = None
+    action: str | None = None
 
     def as_reason(self) -> dict[str, object]:
         reason: dict[str, object] = {"signal": self.name, "score": round(self.score, 4), "event_id": self.event_id}
