@@ -376,6 +376,27 @@ def test_cases_from_the_real_engine(service) -> None:  # type: ignore[no-untyped
     assert all(eid.startswith("chat-") and eid.endswith("a") for eid in case.event_ids)  # only the groomer's messages
 
 
+def test_media_case_names_the_hash_the_ingest_computed(service) -> None:  # type: ignore[no-untyped-def]
+    """A hash-matched image through case_input: sender as offender, recipient as victim, and on
+    dismissal the false positive names the image's own PDQ from the ingest's facts."""
+    from trygg.media.facts import ImageHashes, MediaFacts, PreparedMedia
+
+    engine = Engine()
+    engine.process(parse_event({"type": "account", "user_id": "kid", "declared_age": 13}))
+    raw = parse_event({"type": "media", "event_id": "m1", "conversation_id": "c1", "sender_id": "adult", "recipient_id": "kid", "data": "aGk="})
+    image = ImageHashes(pdq="c" * 64, quality=90, md5="1" * 32, sha256="2" * 64, width=8, height=8, dihedral=())
+    prepared = PreparedMedia.of(raw, MediaFacts(image=image))
+    reason = {"signal": "hash_match", "score": 0.97, "event_id": "m1", "value": "bank=local entry=4 distance=8 match=pdq"}
+    made = case_input(engine, prepared, decision("m1", "c1", actions=("block", "report"), reasons=(reason,)))
+    assert (made.offender_id, made.victim_ids, made.minor_involved, dict(made.media_hashes)) == ("adult", ("kid",), True, {"m1": "c" * 64})
+    case_id = service.record(made)
+    service.dismiss(REVIEWER, case_id, "not in scope")
+    assert [(bank, h) for bank, h, _, _ in service.false_positives()] == [("local", "c" * 64)]
+    bare = parse_event({"type": "media", "event_id": "m2", "sender_id": "adult", "pdq": "D" * 64})
+    assert dict(case_input(engine, bare, decision("m2", None)).media_hashes) == {"m2": "d" * 64}
+    assert case_input(engine, bare, None) is None
+
+
 def test_cli_list_and_show(service) -> None:  # type: ignore[no-untyped-def]
     from trygg.cli import app
 
