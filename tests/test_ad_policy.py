@@ -8,7 +8,7 @@ from policy_cases import account, ad
 from trygg.engine import Engine
 from trygg.events import parse_event
 from trygg.policy import Policy
-from trygg.policy.ads import profiling_keys
+from trygg.ads import profiling_keys
 
 BLOCKED = ["gambling", "alcohol", "tobacco_vaping", "dating", "weight_loss", "cosmetic_procedures", "adult_content", "loot_boxes"]
 

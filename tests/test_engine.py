@@ -200,12 +200,14 @@ def test_report_holds_the_conversation_for_review():
 class _FixedMedia:
     """A media detector stand-in with documented outputs (the real one needs images and banks)."""
 
+    event_types = frozenset({"media"})
+
     def __init__(self, signals):
         self.signals = signals
         self.calls = []
 
-    def detect(self, event, sender_is_minor, recipient_is_minor):
-        self.calls.append((event.event_id, sender_is_minor, recipient_is_minor))
+    def detect(self, event, context):
+        self.calls.append((event.event_id, context.sender_minor, context.recipient_minor))
         return [Signal(name, score, event.event_id) for name, score in self.signals]
 
 
@@ -214,11 +216,12 @@ def media_event(eid, sender="m-a", recipient="m-b"):
 
 
 def test_media_signals_become_decisions():
-    engine = Engine(media=_FixedMedia([("nudity", 0.93)]))
+    media = _FixedMedia([("nudity", 0.93)])
+    engine = Engine(media=media)
     run(engine, [account("m-b", 13)])
     decision = engine.process(media_event("p1"))
     assert {"blur", "warn_recipient"} <= set(decision.actions)
-    assert engine.media.calls == [("p1", False, True)]
+    assert media.calls == [("p1", False, True)]
     hashed = Engine(media=_FixedMedia([("hash_match", 1.0)])).process(media_event("p2"))
     assert {"block", "report"} <= set(hashed.actions)
     assert Engine().process(media_event("p3")) is None  # no assessor configured
@@ -254,7 +257,9 @@ def test_model_scores_are_fused_and_named():
 
 
 class _BrokenMedia:
-    def detect(self, event, sender_is_minor, recipient_is_minor):
+    event_types = frozenset({"media"})
+
+    def detect(self, event, context):
         from trygg.media.errors import MediaError
 
         raise MediaError(event.path or "data", "not an image")

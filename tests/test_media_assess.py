@@ -24,6 +24,7 @@ from trygg.media.detect import MediaDetector  # noqa: E402
 from trygg.media.errors import CorruptImageError, MediaError, NotAnImageError  # noqa: E402
 from trygg.media.ingest import MediaIngest  # noqa: E402
 from trygg.media.matcher import Matcher  # noqa: E402
+from trygg.signals.base import DetectionContext  # noqa: E402
 
 
 class FixedScore:
@@ -78,7 +79,7 @@ def test_hash_match_blocks_and_reports(setup: tuple[BankStore, Path]) -> None:
     event = _event(path="pics/banked.jpg")
     assert actions(ingest, detector, event, sender_is_minor=False, recipient_is_minor=True) == ("block", "report")
     prepared = ingest.prepare(event)
-    signals = detector.detect(prepared, sender_is_minor=False, recipient_is_minor=True)
+    signals = detector.detect(prepared, DetectionContext(sender_minor=False, recipient_minor=True))
     names = [s.name for s in signals]
     assert names == ["hash_match"]  # exact (sha256) match; the PDQ hit on the same entry is not repeated
     assert signals[0].score == 1.0 and "bank=ncmec" in str(signals[0].value)
@@ -92,14 +93,14 @@ def test_pdq_only_event_and_base64_event(setup: tuple[BankStore, Path]) -> None:
     banked_pdq = next(store.entries("ncmec")).pdq
     by_pdq = _event(pdq=banked_pdq)
     assert actions(ingest, detector, by_pdq, None, None) == ("block", "report")
-    assert "match=pdq" in str(detector.detect(by_pdq, None, None)[0].value)  # a bare pdq event needs no ingest
+    assert "match=pdq" in str(detector.detect(by_pdq, DetectionContext(sender_minor=None, recipient_minor=None))[0].value)  # a bare pdq event needs no ingest
     data = base64.b64encode(jpeg(blocks(seed=21), quality=70)).decode()  # re-encoded: only PDQ can match
     by_data = ingest.prepare(_event(data=data))
-    assert [str(s.value).rsplit("match=", 1)[1] for s in detector.detect(by_data, None, None)] == ["pdq"]
+    assert [str(s.value).rsplit("match=", 1)[1] for s in detector.detect(by_data, DetectionContext(sender_minor=None, recipient_minor=None))] == ["pdq"]
     assert by_data.facts.image is not None and by_data.facts.image.quality == 100
     assert by_data.data is None  # the bytes are dropped once hashed
     clean = _event(path="pics/other.jpg")
-    assert detector.detect(ingest.prepare(clean), None, None) == [] and actions(ingest, detector, clean, None, None) == ("allow",)
+    assert detector.detect(ingest.prepare(clean), DetectionContext(sender_minor=None, recipient_minor=None)) == [] and actions(ingest, detector, clean, None, None) == ("allow",)
 
 
 def test_likely_nude_to_a_minor_is_blurred_and_warned(setup: tuple[BankStore, Path]) -> None:
@@ -108,12 +109,12 @@ def test_likely_nude_to_a_minor_is_blurred_and_warned(setup: tuple[BankStore, Pa
     ingest, detector = MediaIngest(media, nudity=scorer), MediaDetector(Matcher(store))
     event = _event(path="pics/other.jpg")
     assert actions(ingest, detector, event, sender_is_minor=False, recipient_is_minor=True) == ("warn_recipient", "blur")
-    to_minor = detector.detect(ingest.prepare(event), sender_is_minor=False, recipient_is_minor=True)
+    to_minor = detector.detect(ingest.prepare(event), DetectionContext(sender_minor=False, recipient_minor=True))
     assert [(s.name, s.score) for s in to_minor] == [("nudity", 0.93)]
     assert actions(ingest, detector, event, sender_is_minor=True, recipient_is_minor=False) == ("nudge_recipient",)
     assert actions(ingest, detector, event, sender_is_minor=False, recipient_is_minor=False) == ("allow",)
     # The ingest cannot know ages, so it scores every image; the score counts only when a minor is involved.
-    assert detector.detect(ingest.prepare(event), sender_is_minor=False, recipient_is_minor=False) == []
+    assert detector.detect(ingest.prepare(event), DetectionContext(sender_minor=False, recipient_minor=False)) == []
     assert scorer.calls == 5
 
 
@@ -160,4 +161,4 @@ def test_video_event(setup: tuple[BankStore, Path]) -> None:
     ingest, detector = MediaIngest(media), MediaDetector(Matcher(store))
     event = _event(path="clip.avi", media_type="video")
     assert actions(ingest, detector, event, None, True) == ("block", "report")
-    assert [str(s.value).rsplit("match=", 1)[1] for s in detector.detect(ingest.prepare(event), None, True)] == ["pdq"]
+    assert [str(s.value).rsplit("match=", 1)[1] for s in detector.detect(ingest.prepare(event), DetectionContext(sender_minor=None, recipient_minor=True))] == ["pdq"]

@@ -15,7 +15,7 @@ import typer  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from test_media_support import blocks, jpeg  # noqa: E402
-from trygg.media.cli import register  # noqa: E402
+from trygg.commands.media import register  # noqa: E402
 
 runner = CliRunner()
 

@@ -27,6 +27,7 @@ from trygg.media.hashing import hash_bytes  # noqa: E402
 from trygg.media.ingest import MediaIngest  # noqa: E402
 from trygg.media.matcher import Matcher  # noqa: E402
 from trygg.media_wiring import build_media  # noqa: E402
+from trygg.signals.base import DetectionContext  # noqa: E402
 from trygg.policy import Policy, PolicyError  # noqa: E402
 from trygg.scan import scan  # noqa: E402
 from trygg.sinks import CollectingSink  # noqa: E402
@@ -64,9 +65,9 @@ def test_changes_elsewhere_show_after_reload_changes_here_at_once(tmp_path: Path
     detector = MediaDetector(Matcher(store))
     other_process = BankStore(url)
     other_process.add_entries("local", [EntrySpec(pdq=PDQ_A, md5="a" * 32, quality=100)])
-    assert detector.detect(_event(pdq=PDQ_A), None, None) == []
+    assert detector.detect(_event(pdq=PDQ_A), DetectionContext(sender_minor=None, recipient_minor=None)) == []
     detector.reload()
-    assert [s.name for s in detector.detect(_event(pdq=PDQ_A), None, None)] == ["hash_match"]
+    assert [s.name for s in detector.detect(_event(pdq=PDQ_A), DetectionContext(sender_minor=None, recipient_minor=None))] == ["hash_match"]
     (entry_id,) = store.add_entries("local", [EntrySpec(md5="b" * 32)])
     assert [m.entry_id for m in detector.matcher.match_exact("b" * 32, None)] == [entry_id]
     store.remove_entries("local", ids=[entry_id])
@@ -78,7 +79,7 @@ def test_the_bank_action_rides_on_the_signal_and_the_policy_applies_it(tmp_path:
     store.create_bank("restrict", action="restrict_sender")
     store.add_entries("restrict", [EntrySpec(pdq=PDQ_A, quality=100)])
     detector = MediaDetector(Matcher(store))
-    (signal,) = detector.detect(_event(pdq=PDQ_A), None, None)
+    (signal,) = detector.detect(_event(pdq=PDQ_A), DetectionContext(sender_minor=None, recipient_minor=None))
     assert signal.action == "restrict_sender" and "action" not in signal.as_reason()  # not in the decision's reasons
     assert Engine(media=detector).process(_event(pdq=PDQ_A)).actions == ("restrict_sender", "block", "report")
     # A policy of one's own can map a bank's action to another, or ignore it.

@@ -14,7 +14,7 @@ from trygg.engine import Engine
 from trygg.events import parse_event
 from trygg.policy import Policy
 from trygg.policy.reload import PolicyFile
-from trygg.policy.shadow import ShadowEngine
+from trygg.shadow import ShadowEngine
 
 DEFAULT = resources.files("trygg.policy").joinpath("default.toml").read_text(encoding="utf-8")
 
@@ -73,7 +73,7 @@ def test_shadow_engine_returns_the_enforced_decisions_and_logs_the_candidates(ca
     shadow = ShadowEngine(Engine(), strict)
     for obj in (account("man", 35), account("kid", 13)):
         shadow.process(parse_event(obj))
-    with caplog.at_level(logging.INFO, logger="trygg.policy.shadow"):
+    with caplog.at_level(logging.INFO, logger="trygg.shadow"):
         decision = shadow.process(parse_event(contact("r1", "man", "kid")))
     assert decision.actions == ("nudge_recipient",) and decision.policy == base.id
     assert shadow.differences[-1]["candidate"] == ["block"] and shadow.differences[-1]["event_id"] == "r1"

@@ -88,10 +88,10 @@ def scan(
     pipeline = _build_pipeline(policy, with_model=not no_model, store=store, media_dir=media_dir or events.parent)
     engine = pipeline.engine
     if shadow is not None:
-        from trygg.policy.shadow import with_shadow
+        from trygg.shadow import with_shadow
 
         engine = with_shadow(engine, shadow, _fail)
-    sinks = [JsonlDecisionSink(decisions)] if decisions else []
+    sinks = ([JsonlDecisionSink(decisions)] if decisions else []) + list(pipeline.sinks)
     try:
         with _progress() as progress, events.open("rb") as handle:
             task = progress.add_task("scanning", total=events.stat().st_size)
@@ -375,19 +375,19 @@ def serve(
         from trygg.policy.reload import reload_on_sighup
 
         reload_on_sighup(policy, engine)  # `kill -HUP PID` loads an edited policy without a restart
-    uvicorn.run(create_app(store, engine, prepare=pipeline.prepare), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(store, engine, prepare=pipeline.prepare, sinks=pipeline.sinks), host=host, port=port, log_level="info")
 
 
 #: Packages whose commands live with them, each a module with ``register(app)``. A package's
 #: commands join when its module imports (an optional extra may be missing); adding a command
 #: group is one line here.
 COMMAND_MODULES = (
-    "trygg.media.cli",
-    "trygg.lab.train_cli",
-    "trygg.reports.cli",
-    "trygg.policy.cli",
-    "trygg.age.cli",
-    "trygg.cases.cli",
+    "trygg.commands.media",
+    "trygg.commands.train",
+    "trygg.commands.reports",
+    "trygg.commands.policy",
+    "trygg.commands.age",
+    "trygg.commands.cases",
 )
 
 

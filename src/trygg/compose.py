@@ -18,9 +18,11 @@ from typing import Any
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from trygg.detectors import discover
 from trygg.engine import Engine
 from trygg.events import Event
 from trygg.policy import Policy
+from trygg.sinks import Sink
 
 
 class Settings(BaseSettings):
@@ -40,6 +42,9 @@ class Settings(BaseSettings):
     )
     age_client_id: str | None = Field(None, description="The platform's OpenID4VP client_id, bound into every mdoc proof.")
     age_response_uri: str | None = Field(None, description="The OpenID4VP response_uri the wallet answered to.")
+    cases: bool = Field(True, description="Open review cases from decisions that hold for review or report.")
+    vault_key_file: Path | None = Field(None, description="JSON keyring file of the evidence vault (AES-256-GCM keys).")
+    vault_keys: str | None = Field(None, description="The evidence vault's keyring JSON itself, for secret stores that inject values.")
 
 
 def load_policy(settings: Settings) -> Policy:
@@ -69,6 +74,8 @@ class Pipeline:
 
     engine: Engine
     prepare: Callable[[Event], Event] | None = None
+    #: Outputs every runner writes besides its own (review cases), see :func:`output_sinks`.
+    sinks: tuple[Sink, ...] = ()
 
 
 def build_pipeline(settings: Settings | None = None, store: Any = None, model: Any = None) -> Pipeline:
@@ -78,16 +85,20 @@ def build_pipeline(settings: Settings | None = None, store: Any = None, model: A
     ``model`` replaces the shipped model (the lab evaluates candidate models this way).
     """
     settings = settings or Settings()
-    detector = prepare = None
+    prepare = None
     if settings.media and store is not None:
-        from trygg.media_wiring import build_media
+        from trygg.media_wiring import LazyMediaIngest
 
-        prepare, detector = build_media(store.engine, settings.media_dir)
-    engine = Engine(policy=load_policy(settings), model=model if model is not None else load_model(settings), media=detector)
+        prepare = LazyMediaIngest(settings.media_dir)
+    engine = Engine(
+        policy=load_policy(settings),
+        model=model if model is not None else load_model(settings),
+        detectors=discover(settings, store),
+    )
     if settings.age_trust_list is not None:
         verifier = load_mdoc_verifier(settings)
         engine.age_verifiers[verifier.method] = verifier
-    return Pipeline(engine, prepare)
+    return Pipeline(engine, prepare, tuple(output_sinks(settings, store, engine)))
 
 
 def load_mdoc_verifier(settings: Settings) -> Any:
@@ -104,6 +115,30 @@ def load_mdoc_verifier(settings: Settings) -> Any:
     )
 
 
+def output_sinks(settings: Settings, store: Any, engine: Engine) -> list[Sink]:
+    """The outputs every runner writes besides its own (a decisions file, an API answer): review
+    cases in the store's database when ``cases`` is on."""
+    if not settings.cases or store is None:
+        return []
+    from trygg.cases.sink import CaseSink
+
+    return [CaseSink(case_service(settings, store), engine)]
+
+
+def case_service(settings: Settings, store: Any) -> Any:
+    """The case service over the store's database, with the vault's keyring when configured."""
+    from trygg.cases.service import CaseService
+    from trygg.cases.vault import KEY_FILE_ENV, KEYS_ENV, Keyring
+    from trygg.store.base import create_schema
+
+    create_schema(store.engine)  # the case tables, registered by importing trygg.cases
+    given = {KEY_FILE_ENV: str(settings.vault_key_file or ""), KEYS_ENV: settings.vault_keys or ""}
+    keyring = Keyring.from_environment(given) if any(given.values()) else None
+    return CaseService(store.engine, keyring=keyring)
+
+
 def build_engine(settings: Settings | None = None, store: Any = None, model: Any = None) -> Engine:
-    """The engine alone, for callers that send no media needing I/O (evaluation, the bench)."""
+    """The engine alone, for callers that send no media needing I/O and keep no cases
+    (evaluation, the bench, the golden replay)."""
+    settings = (settings or Settings()).model_copy(update={"cases": False})
     return build_pipeline(settings, store, model).engine

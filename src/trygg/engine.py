@@ -13,7 +13,7 @@ Adapters (CLI, HTTP, store, Ray) wrap it; they snapshot and restore state throug
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from trygg import protect
@@ -37,8 +37,9 @@ from trygg.events import (
 )
 from trygg.media.errors import MediaError
 from trygg.policy import Policy, merge
-from trygg.signals import detect_signals
-from trygg.signals.base import Signal
+from trygg.detectors import detectors_by_type
+from trygg.detectors.text import TextDetector
+from trygg.signals.base import DetectionContext, Detector, Signal
 from trygg.text.language import LanguageTracker
 from trygg.text.normalize import normalize
 
@@ -48,13 +49,6 @@ MAX_SEEN_IDS = 1_000_000
 MAX_WARNINGS = 10_000
 #: Events decided by the protective sections of the policy (trygg.protect).
 PROTECTIVE_EVENTS = (ContactRequestEvent, AdRequestEvent, AgeProofEvent, AgeEstimateEvent, ConnectionEvent, BlockEvent)
-
-
-class MediaDetectorLike(Protocol):
-    """Signals of a media event whose hashes (and nudity score) were computed at ingest
-    (``trygg.media.detect.MediaDetector``); raises ``MediaError`` for media that could not be read."""
-
-    def detect(self, event: MediaEvent, sender_is_minor: bool, recipient_is_minor: bool) -> list[Signal]: ...
 
 
 class ModelLike(Protocol):
@@ -81,11 +75,19 @@ class Engine:
         self,
         policy: Policy | None = None,
         model: ModelLike | None = None,
-        media: MediaDetectorLike | None = None,
+        media: Detector | None = None,
+        detectors: Sequence[Detector] | Mapping[str, Sequence[Detector]] | None = None,
     ) -> None:
+        """``detectors``: by event type (``trygg.detectors.discover``) or a list; None gives the
+        language-pack text detector for messages. ``media`` adds a media detector (a shorthand
+        for tests and embedders that build one themselves)."""
         self.policy = policy or Policy.default()
         self.model = model
-        self.media = media
+        self.detectors = detectors_by_type(detectors if detectors is not None else [TextDetector()])
+        if media is not None:
+            self.detectors.setdefault("media", []).append(media)
+        self._message_detectors = self.detectors.get("message", [])
+        self._media_detectors = self.detectors.get("media", [])
         self.ages = AgeBook()
         self.contacts = ContactGraph()
         #: Age proof verifiers by the proof event's ``method`` (e.g. ``eu_av_mdoc``).
@@ -144,7 +146,12 @@ class Engine:
         state = self._state(event.conversation_id)
         tracker = self._track_language(state, text)
         language = tracker.language
-        signals = detect_signals(normalized, event.event_id, language)
+        context = DetectionContext(normalized, language)
+        detectors = self._message_detectors
+        if len(detectors) == 1:
+            signals = detectors[0].detect(event, context)
+        else:
+            signals = [signal for detector in detectors for signal in detector.detect(event, context)]
         age_flags = None
         if signals and any(s.name in ("age_disclosure", "adult_indicator") for s in signals) and self.ages.picture(
             event.sender_id
@@ -194,12 +201,13 @@ class Engine:
         ``signal_action``). Media that could not be read get an ``allow`` naming the error, and
         a warning.
         """
-        if self.media is None:
+        if not self._media_detectors:
             return None
         sender = self.ages.peek(event.sender_id)
         recipient = self.ages.peek(event.recipient_id)
+        context = DetectionContext(sender_minor=sender.likely_minor, recipient_minor=recipient.likely_minor)
         try:
-            signals = self.media.detect(event, sender.likely_minor, recipient.likely_minor)
+            signals = [signal for detector in self._media_detectors for signal in detector.detect(event, context)]
         except MediaError as exc:
             self._warn(event.event_id, str(exc))
             reason = {"signal": "media_error", "event_id": event.event_id, "value": str(exc)}

@@ -73,9 +73,13 @@ def load_matcher(sql_engine: Any) -> Any:
     return Matcher(BankStore(engine=sql_engine))
 
 
+def build_detector(sql_engine: Any) -> MediaDetector:
+    """The engine's media detector over the banks in ``sql_engine``'s database (loaded on first use)."""
+    return MediaDetector(load=lambda: load_matcher(sql_engine))
+
+
 def build_media(
     sql_engine: Any, base_dir: str | Path | None, nudity: bool = True, video_every_seconds: float = 1.0
 ) -> tuple[LazyMediaIngest, MediaDetector]:
     """The ingest hook and the engine's media detector over the banks in ``sql_engine``'s database."""
-    ingest = LazyMediaIngest(base_dir, nudity=nudity, video_every_seconds=video_every_seconds)
-    return ingest, MediaDetector(load=lambda: load_matcher(sql_engine))
+    return LazyMediaIngest(base_dir, nudity=nudity, video_every_seconds=video_every_seconds), build_detector(sql_engine)

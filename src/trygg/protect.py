@@ -4,7 +4,7 @@ blocks, and the age flags a message can raise.
 The engine dispatches these events here; each handler is a function of (state, policy, event)
 that updates the age pictures and the contact graph in place and returns the Decision with the
 rule behind every reason, plus the users whose state changed (for the store). The logic lives
-in :mod:`trygg.age.assurance`, :mod:`trygg.contact.gate` and :mod:`trygg.policy.ads`; this
+in :mod:`trygg.age.assurance`, :mod:`trygg.contact.gate` and :mod:`trygg.ads`; this
 module only wires each event type to them.
 """
 
@@ -30,7 +30,7 @@ from trygg.events import (
     ContactRequestEvent,
 )
 from trygg.policy import Policy, merge
-from trygg.policy.ads import decide_ad
+from trygg.ads import decide_ad
 
 Handled = tuple[Decision | None, tuple[str, ...]]
 

@@ -15,7 +15,7 @@ from itertools import islice
 from trygg.decision import Decision
 from trygg.engine import Engine
 from trygg.events import Event, EventError, ParsedLine, event_field
-from trygg.sinks import Sink
+from trygg.sinks import Batch, Sink
 from trygg.store.repository import Store
 
 #: Events per transaction. Each batch writes the state of every conversation it touched, so
@@ -87,7 +87,7 @@ def scan(
             _load_state(events, engine, store, loaded_conversations, loaded_users)
 
         written_events: list[Event] = []
-        decisions: list[Decision] = []
+        decided: list[tuple[Event, Decision]] = []
         for event in events:
             event_id = event_field(event, "event_id")
             if prepare is not None:
@@ -104,20 +104,21 @@ def scan(
             if decision is not None:
                 report.decisions += 1
                 report.severe_decisions += int(decision.severe)
-                decisions.append(decision)
+                decided.append((event, decision))
 
         dirty_conversations, dirty_users = engine.drain_dirty()
         alerts = _new_alerts(engine, dirty_conversations, store, alerted)
         if store is not None:
             store.write_batch(
                 written_events,
-                decisions,
+                [decision for _event, decision in decided],
                 {cid: engine.dump_conversation(cid) for cid in dirty_conversations},
                 {uid: engine.dump_user(uid) for uid in dirty_users},
                 alerts,
             )
+        batch_out = Batch(decided, alerts)
         for sink in sinks:
-            sink.write(decisions, alerts)
+            sink.write(batch_out)
         if on_progress is not None:
             on_progress(len(batch))
 

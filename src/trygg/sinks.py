@@ -14,15 +14,30 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
 from trygg.decision import Decision
+from trygg.events import Event
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one batch decided: each processed event with its decision, and the conversations
+    that became alerts. Events are as the engine saw them (media already prepared)."""
+
+    decided: Sequence[tuple[Event, Decision]]
+    alerts: Sequence[Mapping[str, Any]] = ()
+
+    @property
+    def decisions(self) -> list[Decision]:
+        return [decision for _event, decision in self.decided]
 
 
 class Sink(Protocol):
     """Receives each batch's outputs, in order; ``close`` flushes what it holds."""
 
-    def write(self, decisions: Sequence[Decision], alerts: Sequence[Mapping[str, Any]]) -> None: ...
+    def write(self, batch: Batch) -> None: ...
 
     def close(self) -> None: ...
 
@@ -34,9 +49,9 @@ class CollectingSink:
         self.decisions: list[Decision] = []
         self.alerts: list[Mapping[str, Any]] = []
 
-    def write(self, decisions: Sequence[Decision], alerts: Sequence[Mapping[str, Any]]) -> None:
-        self.decisions.extend(decisions)
-        self.alerts.extend(alerts)
+    def write(self, batch: Batch) -> None:
+        self.decisions.extend(batch.decisions)
+        self.alerts.extend(batch.alerts)
 
     def close(self) -> None:
         return None
@@ -49,8 +64,8 @@ class JsonlDecisionSink:
         self._owned = isinstance(target, Path)
         self._handle: IO[str] = target.open("w", encoding="utf-8") if isinstance(target, Path) else target
 
-    def write(self, decisions: Sequence[Decision], alerts: Sequence[Mapping[str, Any]]) -> None:  # noqa: ARG002
-        self._handle.writelines(json.dumps(d.as_dict(), ensure_ascii=False) + "\n" for d in decisions)
+    def write(self, batch: Batch) -> None:
+        self._handle.writelines(json.dumps(d.as_dict(), ensure_ascii=False) + "\n" for d in batch.decisions)
 
     def close(self) -> None:
         if self._owned:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -22,7 +22,7 @@ from trygg.compose import Settings, build_pipeline
 from trygg.engine import Engine
 from trygg.events import Event, ParsedLine, parse_event, StrictModeError
 from trygg.scan import scan
-from trygg.sinks import CollectingSink
+from trygg.sinks import CollectingSink, Sink
 from trygg.store.base import create_schema
 from trygg.store.repository import Store
 
@@ -32,13 +32,19 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_BATCH = 1000
 
 
-def create_app(store: Store, engine: Engine | None = None, prepare: Callable[[Event], Event] | None = None) -> FastAPI:
+def create_app(
+    store: Store,
+    engine: Engine | None = None,
+    prepare: Callable[[Event], Event] | None = None,
+    sinks: Sequence[Sink] = (),
+) -> FastAPI:
     """Build the app around one store and one in-process engine (serialised by a lock);
-    ``prepare`` runs on each event before the engine (the media ingest, see ``trygg.media_wiring``)."""
+    ``prepare`` runs on each event before the engine (the media ingest, see ``trygg.media_wiring``),
+    ``sinks`` get every batch after it is stored (review cases), besides the caller's answer."""
     create_schema(store.engine)  # the API's own tables (keys, audit), imported above
     if engine is None:
         pipeline = build_pipeline(Settings(media_dir=None), store=store)  # clients send data or pdq, never server paths
-        engine, prepare = pipeline.engine, prepare or pipeline.prepare
+        engine, prepare, sinks = pipeline.engine, prepare or pipeline.prepare, pipeline.sinks
     lock = threading.Lock()
     app = FastAPI(title="trygg", version="1", summary="Child-safety engine: events in, decisions out.")
 
@@ -99,7 +105,7 @@ def create_app(store: Store, engine: Engine | None = None, prepare: Callable[[Ev
                 parsed.append(ParsedLine(index, error=exc.error))
         answer = CollectingSink()
         with lock:
-            report = scan(parsed, engine, store, sinks=[answer], prepare=prepare)
+            report = scan(parsed, engine, store, sinks=[answer, *sinks], prepare=prepare)
         decisions = [d.as_dict() for d in answer.decisions]
         errors = [{"index": e.line, "field": e.field, "message": e.message} for e in report.errors]
         status = 200 if not errors else (207 if decisions or report.processed else 422)

@@ -49,7 +49,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from trygg.signals.base import SIGNAL_FAMILIES
+from trygg.taxonomy import SIGNAL_FAMILIES
 
 #: Families whose entries extract a number (the stated age) into ``Signal.value``.
 VALUE_FAMILIES: frozenset[str] = frozenset({"age_disclosure"})

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from trygg.events import MediaEvent
 from trygg.media.errors import MediaError
 from trygg.media.facts import MediaFacts, PreparedMedia
-from trygg.signals.base import Signal
+from trygg.signals.base import DetectionContext, Signal
 
 if TYPE_CHECKING:
     from trygg.media.matcher import BankMatch, Matcher
@@ -72,7 +72,9 @@ class MediaDetector:
         """Read the banks again (after changes made by another process)."""
         self.matcher.reload()
 
-    def detect(self, event: MediaEvent, sender_is_minor: bool | None, recipient_is_minor: bool | None) -> list[Signal]:
+    event_types = frozenset({"media"})
+
+    def detect(self, event: MediaEvent, context: DetectionContext) -> list[Signal]:
         facts = facts_of(event)
         if facts.error is not None:
             raise facts.error
@@ -83,6 +85,6 @@ class MediaDetector:
         else:
             matches = self.matcher.match_pdq([facts.pdq], None) if facts.pdq else []
         signals = [match_signal(m, event.event_id) for m in matches]
-        if facts.nudity is not None and (sender_is_minor or recipient_is_minor):
+        if facts.nudity is not None and (context.sender_minor or context.recipient_minor):
             signals.append(Signal(name="nudity", score=round(facts.nudity, 4), event_id=event.event_id))
         return signals

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from trygg.taxonomy import SIGNAL_FAMILIES
 
-__all__ = ["SIGNAL_FAMILIES", "Signal"]
+__all__ = ["SIGNAL_FAMILIES", "DetectionContext", "Detector", "Signal"]
+
+if TYPE_CHECKING:
+    from trygg.text.normalize import NormalizedText
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +42,27 @@ class Signal:
         if self.value is not None:
             reason["value"] = self.value
         return reason
+
+
+@dataclass(slots=True)
+class DetectionContext:
+    """What a detector may read besides its event (never anything it could change).
+
+    Messages: the text as detectors read it (normalised, with offsets back to the original) and
+    the conversation's language. Media: whether each party is likely a minor, from the age
+    pictures (nudity matters when a minor is involved). What a kind of event does not need is None.
+    """
+
+    normalized: NormalizedText | None = None
+    language: str | None = None
+    sender_minor: bool | None = None
+    recipient_minor: bool | None = None
+
+
+class Detector(Protocol):
+    """Finds signals in one kind of event; pure (no I/O: media arrive prepared by the ingest)."""
+
+    #: The event types this detector reads (``"message"``, ``"media"``, ...).
+    event_types: frozenset[str]
+
+    def detect(self, event: Any, context: DetectionContext) -> list[Signal]: ...

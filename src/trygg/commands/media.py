@@ -261,7 +261,7 @@ def register(app: typer.Typer) -> None:
 
 
 def build_app() -> typer.Typer:
-    """A stand-alone app with the media commands (for tests and ``python -m trygg.media.cli``)."""
+    """A stand-alone app with the media commands (for tests and ``python -m trygg.commands.media``)."""
     app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
     register(app)
     return app

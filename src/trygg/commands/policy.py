@@ -54,7 +54,7 @@ def diff(
 ) -> None:
     """List the events on which CANDIDATE decides differently from ENFORCED."""
     from trygg.events import read_events
-    from trygg.policy.shadow import diff_policies
+    from trygg.shadow import diff_policies
 
     first, second = _load(enforced), _load(candidate)
     model = None

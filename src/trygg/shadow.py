@@ -22,7 +22,7 @@ from trygg.decision import Decision
 from trygg.engine import Engine
 from trygg.policy import Policy, PolicyError
 
-log = logging.getLogger("trygg.policy.shadow")
+log = logging.getLogger("trygg.shadow")
 
 #: Differences kept in memory (the log has them all).
 MAX_KEPT = 10_000
