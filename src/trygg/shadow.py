@@ -61,7 +61,7 @@ class ShadowEngine:
     def __init__(self, enforced: Engine, candidate: Policy) -> None:
         self.enforced = enforced
         # The candidate's own mode is ignored: it never acts here, and we want what it would do.
-        self.candidate = Engine(policy=replace(candidate, mode="enforce"), model=enforced.model, media=enforced.media)
+        self.candidate = Engine(policy=replace(candidate, mode="enforce"), model=enforced.model, detectors=enforced.detectors)
         self.candidate.age_verifiers = enforced.age_verifiers
         self.differences: list[dict[str, object]] = []
         self.compared = 0

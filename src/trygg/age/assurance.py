@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from trygg.age.picture import ADULT_AGE, CLEAR_CLAIM, AgePicture
-from trygg.policy.protection import AGE_FLAGS, AgeRules, assurance_rank
+from trygg.age.rules import AGE_FLAGS, AgeRules, assurance_rank
 
 #: Evidence entries a picture keeps (minor evidence is the last to go).
 MAX_EVIDENCE = 12
