@@ -285,8 +285,19 @@ def _print_eval(report: dict[str, Any]) -> None:
 @app.command()
 def demo(
     db: Annotated[Optional[str], typer.Option(help="Database URL (default: a fresh SQLite file in a temp folder).")] = None,
+    serve: Annotated[bool, typer.Option("--serve", help="Serve the API and review console on the demo data (needs the `api` extra).")] = False,
+    host: Annotated[str, typer.Option(help="With --serve: address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="With --serve: port to listen on.")] = 8000,
 ) -> None:
     """Run the main job end to end on the demo conversations shipped in the package."""
+    if serve:
+        try:
+            from trygg.demo.serve import serve_demo
+
+            serve_demo(host, port, Console())
+        except ImportError as exc:
+            raise _fail(f"--serve needs the 'api' extra: {exc}") from None
+        return
     from trygg.demo import run_demo
 
     run_demo(db, Console())

@@ -1,25 +1,40 @@
 """The HTTP API: the same events as the JSON Lines files, decisions back at once.
 
 Every call but ``/healthz`` needs an API key (``Authorization: Bearer trygg_...``) holding the
-scope of the route; every authenticated call is written to the audit log. Bodies are size-capped
-before parsing. A batch with bad events keeps the good ones: each bad event is reported by its
-index and field, exactly as the file reader reports lines.
+scope of the route (docs/api.md, "Scopes"); each key is rate limited by its own token bucket;
+every authenticated call is written to the audit log. Bodies are size-capped before parsing. A
+batch with bad events keeps the good ones: each bad field of each bad event is reported by the
+event's index, exactly as the file reader reports lines. Decisions that need a person open or
+update cases through :class:`trygg.api.case_sink.CaseSink`; the review console is mounted
+under ``/console`` (:mod:`trygg.web`).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter, ValidationError
 
+import trygg.cases.tables  # noqa: F401  (registers the case tables on Base)
 from trygg.api import audit
+from trygg.api.case_sink import CaseSink
 from trygg.api.keys import InvalidKey, Principal, authenticate
+from trygg.api.ratelimit import RateLimit, TokenBuckets
+from trygg.api.review_routes import review_router
+from trygg.api.webhooks import WebhookSettings, WebhookWorker
+from trygg.cases.service import CaseService
+from trygg.cases.vault import Keyring
 from trygg.engine import Engine
-from trygg.events import ParsedLine, parse_event, StrictModeError
-from trygg.scan import scan
+from trygg.events import Event, EventError, ParsedLine, StrictModeError, parse_event
+from trygg.decision import Decision
+from trygg.scan import ScanReport, scan
+from trygg.store.base import Base
 from trygg.store.repository import Store
 
 #: Largest request body accepted (a batch of events, base64 media included).
@@ -27,12 +42,88 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 #: Most events in one request.
 MAX_BATCH = 1000
 
+_EVENT_SCHEMA = TypeAdapter(Event)
 
-def create_app(store: Store, engine: Engine | None = None) -> FastAPI:
-    """Build the app around one store and one in-process engine (serialised by a lock)."""
+
+def field_errors(item: object, first: EventError) -> list[EventError]:
+    """Every bad field of one rejected event. The reader names the first (``first``); a client
+    fixing its integration wants them all at once. A missing or unknown type, or a non-object,
+    has only that one error."""
+    if not isinstance(item, dict) or first.field in ("type", "<line>"):
+        return [first]
+    try:
+        _EVENT_SCHEMA.validate_python(item)
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors():
+            loc = [str(part) for part in err["loc"]]
+            if loc and loc[0] == item.get("type"):
+                loc = loc[1:]
+            errors.append(EventError(first.line, ".".join(loc) or "<event>", err["msg"].removeprefix("Value error, ")))
+        return errors or [first]
+    return [first]
+
+
+def create_app(
+    store: Store,
+    engine: Engine | None = None,
+    *,
+    keyring: Keyring | None = None,
+    rate_limit: RateLimit | None = None,
+    webhooks: WebhookSettings | None = None,
+    console: Any = None,
+) -> FastAPI:
+    """Build the app around one store and one in-process engine (serialised by a lock).
+
+    ``keyring`` opens the evidence vault (escalation, evidence views, reports); ``rate_limit``
+    is per key; ``webhooks`` turns on decision webhooks and their delivery thread; ``console``
+    is a :class:`trygg.web.ConsoleSettings` (default settings when None; ``False`` leaves the
+    console out).
+    """
     engine = engine or Engine()
     lock = threading.Lock()
-    app = FastAPI(title="trygg", version="1", summary="Child-safety engine: events in, decisions out.")
+    Base.metadata.create_all(store.engine)
+    buckets = TokenBuckets(rate_limit or RateLimit())
+    service = CaseService(store.engine, keyring=keyring)
+    sink = CaseSink(store.engine, decision_webhooks=webhooks is not None)
+    worker = WebhookWorker(store.engine, webhooks) if webhooks is not None else None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(title="trygg", version="1", summary="Child-safety engine: events in, decisions out.", lifespan=lifespan)
+    app.state.store, app.state.engine, app.state.lock, app.state.service = store, engine, lock, service
+
+    def ingest(parsed: list[ParsedLine]) -> tuple[ScanReport, list[dict[str, Any]]]:
+        """Decide, persist, and file cases: the engine's output path for API traffic."""
+        by_id = {getattr(p.event, "event_id", None): p.event for p in parsed}
+        decisions: list[Decision] = []
+        with lock:
+            report = scan(parsed, engine, store, on_decision=decisions.append)
+            linked = sink.write(engine, [(by_id[d.event_id], d) for d in decisions])
+        answers = []
+        for decision in decisions:
+            answer = decision.as_dict()
+            if decision.event_id in linked:
+                answer["case_id"] = linked[decision.event_id]
+            answers.append(answer)
+        return report, answers
+
+    app.state.ingest = ingest
+
+    @app.middleware("http")
+    async def cap_declared_size(request: Request, call_next: Any) -> Any:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return JSONResponse({"detail": f"body is {declared} bytes; limit {MAX_BODY_BYTES}"}, status_code=413)
+        return await call_next(request)
 
     def principal(request: Request) -> Principal:
         header = request.headers.get("authorization", "")
@@ -44,22 +135,23 @@ def create_app(store: Store, engine: Engine | None = None) -> FastAPI:
         except InvalidKey as exc:
             audit.record(store.engine, None, request.method, request.url.path, 401, str(exc))
             raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+        wait = buckets.take(found.key_id)
+        if wait:
+            audit.record(store.engine, found.key_id, request.method, request.url.path, 429, "rate limited")
+            raise HTTPException(429, "rate limit exceeded for this key", headers={"Retry-After": buckets.retry_after(wait)})
         request.state.principal = found
         return found
 
-    def require(scope: str) -> Any:
+    def require(scope: str, broad: str) -> Any:
         def check(request: Request, who: Principal = Depends(principal)) -> Principal:
-            if scope not in who.scopes:
+            if not who.allows(scope):
                 audit.record(store.engine, who.key_id, request.method, request.url.path, 403, f"needs {scope}")
-                raise HTTPException(403, f"this key lacks the scope '{scope}'")
+                raise HTTPException(403, f"this key lacks the scope '{broad}' (or '{scope}')")
             return who
 
         return check
 
     async def read_json(request: Request) -> Any:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise HTTPException(413, f"body is {declared} bytes; limit {MAX_BODY_BYTES}")
         body = b""
         async for chunk in request.stream():
             body += chunk
@@ -76,32 +168,52 @@ def create_app(store: Store, engine: Engine | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post("/v1/events")
-    async def post_events(request: Request, who: Principal = Depends(require("events:write"))) -> JSONResponse:
-        """One event object or a list of them; returns decisions and per-event errors."""
+    events_body = {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/Event"},
+                            {"type": "array", "items": {"$ref": "#/components/schemas/Event"}, "maxItems": MAX_BATCH},
+                        ]
+                    }
+                }
+            },
+        }
+    }
+
+    @app.post("/v1/events", openapi_extra=events_body)
+    async def post_events(request: Request, who: Principal = Depends(require("events:write", "ingest"))) -> JSONResponse:
+        """One event object or a list of them; returns decisions and per-field errors.
+
+        Idempotent by ``event_id``: a re-sent event is counted in ``duplicates`` and changes
+        nothing. Decisions that need a person carry the ``case_id`` they were filed under.
+        """
         payload = await read_json(request)
         items = payload if isinstance(payload, list) else [payload]
         if len(items) > MAX_BATCH:
             raise HTTPException(413, f"{len(items)} events in one request; limit {MAX_BATCH}")
-        parsed = []
+        parsed: list[ParsedLine] = []
+        rejected: list[EventError] = []
         for index, item in enumerate(items):
             try:
                 parsed.append(ParsedLine(index, event=parse_event(item, index)))
             except StrictModeError as exc:
-                parsed.append(ParsedLine(index, error=exc.error))
-        decisions: list[dict[str, Any]] = []
-        with lock:
-            report = scan(parsed, engine, store, on_decision=lambda d: decisions.append(d.as_dict()))
-        errors = [{"index": e.line, "field": e.field, "message": e.message} for e in report.errors]
-        status = 200 if not errors else (207 if decisions or report.processed else 422)
-        audit.record(store.engine, who.key_id, "POST", "/v1/events", status, f"{report.processed} processed, {len(errors)} rejected")
+                rejected.extend(field_errors(item, exc.error))
+        report, answers = ingest(parsed)
+        errors = [{"index": e.line, "field": e.field, "message": e.message} for e in rejected]
+        status = 200 if not errors else (207 if decisions or report.processed or report.accounts else 422)
+        audit.record(store.engine, who.key_id, "POST", "/v1/events", status, f"{report.processed} processed, {len(rejected)} errors")
         return JSONResponse(
-            {"decisions": decisions, "errors": errors, "duplicates": report.duplicates, "warnings": report.warnings},
+            {"decisions": answers, "errors": errors, "duplicates": report.duplicates, "warnings": report.warnings},
             status_code=status,
         )
 
     @app.get("/v1/conversations/{conversation_id}")
-    def get_conversation(conversation_id: str, who: Principal = Depends(require("conversations:read"))) -> dict[str, Any]:
+    def get_conversation(conversation_id: str, who: Principal = Depends(require("conversations:read", "review"))) -> dict[str, Any]:
+        """The conversation's risk: flagged, label guess, risk, offender guess, reasons."""
         with lock:
             if conversation_id not in engine.conversations:
                 stored = store.load_conversations([conversation_id])
@@ -114,7 +226,7 @@ def create_app(store: Store, engine: Engine | None = None) -> FastAPI:
         return summary
 
     @app.post("/v1/take-it-down", status_code=201)
-    async def take_it_down(request: Request, who: Principal = Depends(require("banks:submit"))) -> dict[str, Any]:
+    async def take_it_down(request: Request, who: Principal = Depends(require("banks:submit", "ingest"))) -> dict[str, Any]:
         """A minor's own image hash, computed on their device (the image never comes here).
 
         No account or name is taken: only the hashes, which are then matched like any bank
@@ -138,4 +250,29 @@ def create_app(store: Store, engine: Engine | None = None) -> FastAPI:
         audit.record(store.engine, who.key_id, "POST", "/v1/take-it-down", 201, f"entry {entry_id}")
         return {"bank": "take_it_down", "entry_id": entry_id}
 
+    app.include_router(review_router(store, engine, lock, service, require))
+    if console is not False:
+        from trygg.web import ConsoleSettings, mount_console
+
+        mount_console(app, store, engine, lock, service, console or ConsoleSettings.from_environment())
+    _publish_event_schema(app)
     return app
+
+
+def _publish_event_schema(app: FastAPI) -> None:
+    """Put the event format's JSON Schema into the OpenAPI components, so ``/v1/events``
+    documents (and schema-driven fuzzers generate) real events."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        event = _EVENT_SCHEMA.json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(event.pop("$defs", {}))
+        components["Event"] = event
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
