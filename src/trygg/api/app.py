@@ -204,7 +204,7 @@ def create_app(
                 rejected.extend(field_errors(item, exc.error))
         report, answers = ingest(parsed)
         errors = [{"index": e.line, "field": e.field, "message": e.message} for e in rejected]
-        status = 200 if not errors else (207 if decisions or report.processed or report.accounts else 422)
+        status = 200 if not errors else (207 if report.processed or report.accounts or report.duplicates else 422)
         audit.record(store.engine, who.key_id, "POST", "/v1/events", status, f"{report.processed} processed, {len(rejected)} errors")
         return JSONResponse(
             {"decisions": answers, "errors": errors, "duplicates": report.duplicates, "warnings": report.warnings},
