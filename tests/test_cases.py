@@ -66,6 +66,31 @@ def test_recording_is_idempotent_and_keeps_the_maximum(service) -> None:  # type
     service.record(item("e2", "c1", risk=0.7))
     case = service.case(VIEWER, first)
     assert case.decisions == 2 and case.max_risk == pytest.approx(0.9) and case.victims == ("kid",)
+    # A decision re-sent after its case was worked (a scan redoing a batch) opens nothing new.
+    service.dismiss(REVIEWER, first, "friends")
+    assert service.record(item("e2", "c1", risk=0.7)) == first
+    assert [c.case_id for c in service.list(VIEWER, statuses=None)] == [first]
+    assert service.list(VIEWER, statuses=None)[0].event_ids == ()  # lists leave event ids out
+
+
+def test_one_batch_groups_like_single_calls(service) -> None:  # type: ignore[no-untyped-def]
+    """record_many writes a batch in one transaction (rows flushed at the end): the grouping and
+    de-duplication must be the same as one call at a time."""
+    batch = [
+        item("e1", "c1", victims=("kid1",)),
+        item("e2", "c2", victims=("kid2", "kid1")),
+        item("e1", "c1", victims=("kid1",)),  # the same decision again, in the same batch
+        item("z1", "c9", offender="other", victims=("kid9",)),
+        item("e3", "c1", victims=("kid1",), actions=("warn_recipient",)),  # no trigger
+        item("e4", "c3", victims=("kid3",)),
+    ]
+    ids = service.record_many(batch)
+    assert ids[0] == ids[1] == ids[2] == ids[5] and ids[3] not in (None, ids[0]) and ids[4] is None
+    case = service.case(VIEWER, ids[0])
+    assert case.event_ids == ("e1", "e2", "e4") and case.decisions == 3
+    assert case.victims == ("kid1", "kid2", "kid3") and case.conversations == ("c1", "c2", "c3")
+    assert service.record_many([item("e2", "c2"), item("e5", "c2", victims=("kid2",))]) == [ids[0], ids[0]]
+    assert service.case(VIEWER, ids[0]).victims == ("kid1", "kid2", "kid3")
 
 
 def test_only_trigger_actions_open_cases_and_they_are_configurable(db_engine) -> None:  # noqa: F811

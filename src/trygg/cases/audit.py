@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from trygg.cases import clock
@@ -88,10 +89,7 @@ def append(
     # Fail here rather than at commit: the detail must be JSON that round-trips unchanged.
     json.dumps(detail, sort_keys=True, ensure_ascii=False)
     at = clock.utc(at or clock.now())
-    head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == _HEAD_ID).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHeadRow(id=_HEAD_ID, seq=0, entry_hash=GENESIS_HASH)
-        session.add(head)
+    head = _locked_head(session)
     seq = head.seq + 1
     digest = entry_hash(head.entry_hash, canonical(seq, at, actor, action, subject, detail))
     session.add(
@@ -101,8 +99,30 @@ def append(
     )
     previous = head.entry_hash
     head.seq, head.entry_hash = seq, digest
-    session.flush()
     return AuditEntry(seq, at, actor, action, subject, detail, previous, digest)
+
+
+_HEAD_FOR_UPDATE = select(AuditHeadRow).where(AuditHeadRow.id == _HEAD_ID).with_for_update()
+
+
+def _locked_head(session: Session) -> AuditHeadRow:
+    """The head row, locked for this transaction; created (race-free) on the first append.
+
+    The lock holds until the transaction ends, so later appends in the same transaction reuse
+    the row instead of asking again (a batch of intake writes one entry per decision).
+    """
+    transaction = session.get_transaction()
+    cached = session.info.get("trygg_audit_head")
+    if cached is not None and cached[0] is transaction and transaction is not None and transaction.is_active:
+        return cached[1]
+    row = session.execute(_HEAD_FOR_UPDATE).scalar_one_or_none()
+    if row is None:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(insert(AuditHeadRow).values(id=_HEAD_ID, seq=0, entry_hash=GENESIS_HASH).on_conflict_do_nothing())
+        row = session.execute(_HEAD_FOR_UPDATE).scalar_one()
+    session.info["trygg_audit_head"] = (transaction, row)
+    return row
 
 
 def head(session: Session) -> tuple[int, str]:

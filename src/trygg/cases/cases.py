@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from trygg.cases import audit, clock
@@ -195,10 +195,30 @@ def _lock_offender(session: Session, offender_id: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"trygg-case:{offender_id}"})
 
 
+# Statements of the intake path, built once (building them cost more than running them).
+_CASE_OF_EVENT = (
+    select(CaseLinkRow.case_id)
+    .join(CaseRow, CaseRow.case_id == CaseLinkRow.case_id)
+    .where(CaseLinkRow.kind == "event", CaseLinkRow.ref == bindparam("event_id"), CaseRow.offender_id == bindparam("offender_id"))
+    .limit(1)
+)
+_ACTIVE_CASE = (
+    select(CaseRow)
+    .where(CaseRow.offender_id == bindparam("offender_id"), CaseRow.status.in_(ACTIVE_STATUSES))
+    .order_by(CaseRow.created_at.desc())
+    .limit(1)
+    .with_for_update()
+)
+_LINKS_AMONG = select(CaseLinkRow.kind, CaseLinkRow.ref).where(
+    CaseLinkRow.case_id == bindparam("case_id"), CaseLinkRow.ref.in_(bindparam("refs", expanding=True))
+)
+_MEDIA_OF_CASE = select(CaseMediaRow.event_id, CaseMediaRow.bank).where(CaseMediaRow.case_id == bindparam("case_id"))
+
+
 def record_decision(session: Session, item: CaseInput, policy: CasePolicy | None = None) -> str | None:
     """Open or update the offender's case for a triggering decision; the case id, or None when
     the decision does not trigger a case. Idempotent per event id: recording the same decision
-    twice changes nothing the second time."""
+    twice changes nothing the second time, even after the case was worked."""
     policy = policy or CasePolicy()
     decision = item.decision
     if not policy.triggers(decision):
@@ -208,14 +228,23 @@ def record_decision(session: Session, item: CaseInput, policy: CasePolicy | None
     if item.label_guess not in LABELS:
         raise CaseError(f"decision {decision.event_id}: unknown label {item.label_guess!r}; expected one of {sorted(LABELS)}")
     at = clock.utc(item.at or clock.now())
-    _lock_offender(session, item.offender_id)
-    row = session.execute(
-        select(CaseRow)
-        .where(CaseRow.offender_id == item.offender_id, CaseRow.status.in_(ACTIVE_STATUSES))
-        .order_by(CaseRow.created_at.desc())
-        .limit(1)
-        .with_for_update()
-    ).scalar_one_or_none()
+    memo = _memo(session)
+    if item.offender_id not in memo.locked:
+        _lock_offender(session, item.offender_id)
+        memo.locked.add(item.offender_id)
+    event_key = (item.offender_id, decision.event_id)
+    # Reads skip autoflush: what this transaction added but has not flushed is in the memo, and
+    # flushing once at commit lets SQLAlchemy insert a batch's rows together.
+    with session.no_autoflush:
+        already = memo.events.get(event_key) or session.execute(
+            _CASE_OF_EVENT, {"event_id": decision.event_id, "offender_id": item.offender_id}
+        ).scalar_one_or_none()
+        if already is not None:  # a re-sent decision (a scan redoing a batch) changes nothing
+            memo.events[event_key] = already
+            return already
+        row = memo.active.get(item.offender_id)
+        if row is None or row.status not in ACTIVE_STATUSES:
+            row = session.execute(_ACTIVE_CASE, {"offender_id": item.offender_id}).scalar_one_or_none()
     opened = row is None
     if row is None:
         row = CaseRow(
@@ -234,16 +263,13 @@ def record_decision(session: Session, item: CaseInput, policy: CasePolicy | None
             priority_key=0.0,
         )
         session.add(row)
-        session.flush()
-    elif session.execute(
-        select(CaseLinkRow.id).where(CaseLinkRow.case_id == row.case_id, CaseLinkRow.kind == "event", CaseLinkRow.ref == decision.event_id)
-    ).first():
-        return row.case_id
-    _link(session, row.case_id, "event", decision.event_id, decision.conversation_id, at)
-    if decision.conversation_id:
-        _link(session, row.case_id, "conversation", decision.conversation_id, None, at)
-    for victim in dict.fromkeys(v for v in item.victim_ids if v and v != item.offender_id):
-        _link(session, row.case_id, "victim", victim, None, at)
+        session.flush()  # the unit of work orders inserts by relationships, not foreign keys
+        memo.links[row.case_id] = set()
+        memo.media[row.case_id] = set()
+    memo.active[item.offender_id] = row
+    memo.events[event_key] = row.case_id
+    with session.no_autoflush:
+        _add_links(session, memo, row.case_id, item, at)
     reasons = list(row.reasons)
     known = {_reason_key(r) for r in reasons}
     for reason in decision.reasons:
@@ -251,11 +277,18 @@ def record_decision(session: Session, item: CaseInput, policy: CasePolicy | None
         if key not in known and len(reasons) < MAX_REASONS:
             known.add(key)
             reasons.append(dict(reason))
-    for event_id, bank, entry_id in _hash_matches(decision.reasons):
-        if not session.execute(
-            select(CaseMediaRow.id).where(CaseMediaRow.case_id == row.case_id, CaseMediaRow.event_id == event_id, CaseMediaRow.bank == bank)
-        ).first():
-            session.add(CaseMediaRow(case_id=row.case_id, event_id=event_id, bank=bank, content_hash=item.media_hashes.get(event_id), entry_id=entry_id))
+    matches = _hash_matches(decision.reasons)
+    if matches:
+        seen_media = memo.media.get(row.case_id)
+        if seen_media is None:
+            with session.no_autoflush:
+                seen_media = memo.media[row.case_id] = {(e, b) for e, b in session.execute(_MEDIA_OF_CASE, {"case_id": row.case_id})}
+        for event_id, bank, entry_id in matches:
+            if (event_id, bank) not in seen_media:
+                seen_media.add((event_id, bank))
+                session.add(
+                    CaseMediaRow(case_id=row.case_id, event_id=event_id, bank=bank, content_hash=item.media_hashes.get(event_id), entry_id=entry_id)
+                )
     row.reasons = reasons
     row.decisions += 1
     row.max_risk = max(row.max_risk, float(decision.risk))
@@ -270,13 +303,42 @@ def record_decision(session: Session, item: CaseInput, policy: CasePolicy | None
     return row.case_id
 
 
-def _link(session: Session, case_id: str, kind: str, ref: str, conversation_id: str | None, at: datetime) -> None:
-    exists = session.execute(
-        select(CaseLinkRow.id).where(CaseLinkRow.case_id == case_id, CaseLinkRow.kind == kind, CaseLinkRow.ref == ref)
-    ).first()
-    if not exists:
-        session.add(CaseLinkRow(case_id=case_id, kind=kind, ref=ref, conversation_id=conversation_id, added_at=at))
-        session.flush()
+def _add_links(session: Session, memo: _IntakeMemo, case_id: str, item: CaseInput, at: datetime) -> None:
+    """Link the decision's event, conversation and victims to the case (each once), asking the
+    database only about links this transaction has not seen yet."""
+    decision = item.decision
+    wanted: list[tuple[str, str, str | None]] = [("event", decision.event_id, decision.conversation_id)]
+    if decision.conversation_id:
+        wanted.append(("conversation", decision.conversation_id, None))
+    wanted.extend(("victim", v, None) for v in dict.fromkeys(item.victim_ids) if v and v != item.offender_id)
+    known = memo.links.setdefault(case_id, set())
+    unknown = sorted({ref for kind, ref, _ in wanted if (kind, ref) not in known})
+    if unknown:
+        known.update((k, r) for k, r in session.execute(_LINKS_AMONG, {"case_id": case_id, "refs": unknown}))
+    for kind, ref, conversation_id in wanted:
+        if (kind, ref) not in known:
+            known.add((kind, ref))
+            session.add(CaseLinkRow(case_id=case_id, kind=kind, ref=ref, conversation_id=conversation_id, added_at=at))
+
+
+@dataclass
+class _IntakeMemo:
+    """What intake learned in the current transaction (the rows it added are not flushed yet)."""
+
+    transaction: object
+    locked: set[str] = field(default_factory=set)
+    active: dict[str, CaseRow] = field(default_factory=dict)
+    events: dict[tuple[str, str], str] = field(default_factory=dict)
+    links: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    media: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+
+
+def _memo(session: Session) -> _IntakeMemo:
+    transaction = session.get_transaction()
+    memo = session.info.get("trygg_intake")
+    if memo is None or memo.transaction is not transaction:
+        memo = session.info["trygg_intake"] = _IntakeMemo(transaction)
+    return memo
 
 
 def load_row(session: Session, case_id: str, for_update: bool = False) -> CaseRow:
@@ -294,12 +356,14 @@ def get_case(session: Session, case_id: str) -> Case:
     return _view(row, _links(session, [case_id]).get(case_id, {}))
 
 
-def _links(session: Session, case_ids: list[str]) -> dict[str, dict[str, list[str]]]:
+def _links(session: Session, case_ids: list[str], kinds: tuple[str, ...] = ("victim", "conversation", "event")) -> dict[str, dict[str, list[str]]]:
     out: dict[str, dict[str, list[str]]] = {}
     if not case_ids:
         return out
     rows = session.execute(
-        select(CaseLinkRow.case_id, CaseLinkRow.kind, CaseLinkRow.ref).where(CaseLinkRow.case_id.in_(case_ids)).order_by(CaseLinkRow.id)
+        select(CaseLinkRow.case_id, CaseLinkRow.kind, CaseLinkRow.ref)
+        .where(CaseLinkRow.case_id.in_(case_ids), CaseLinkRow.kind.in_(kinds))
+        .order_by(CaseLinkRow.id)
     )
     for case_id, kind, ref in rows:
         out.setdefault(case_id, {}).setdefault(kind, []).append(ref)
@@ -340,7 +404,11 @@ def list_cases(
     limit: int = 100,
     offset: int = 0,
 ) -> list[Case]:
-    """Cases in queue order (highest priority first; ties: most recently updated first)."""
+    """Cases in queue order (highest priority first; ties: most recently updated first).
+
+    Listed cases carry victims and conversations but no ``event_ids`` (``decisions`` counts
+    them); :func:`get_case` gives one case with all of its links.
+    """
     query = select(CaseRow)
     if statuses is not None:
         wanted = list(statuses)
@@ -357,7 +425,8 @@ def list_cases(
         query = query.where(CaseRow.case_id.in_(linked))
     query = query.order_by(CaseRow.priority_key.desc(), CaseRow.updated_at.desc(), CaseRow.case_id).limit(limit).offset(offset)
     rows = list(session.execute(query).scalars())
-    links = _links(session, [r.case_id for r in rows])
+    # Lists leave out event ids: a prolific offender's case can link thousands (case() has them).
+    links = _links(session, [r.case_id for r in rows], ("victim", "conversation"))
     return [_view(r, links.get(r.case_id, {})) for r in rows]
 
 

@@ -26,7 +26,7 @@ action              needs          effect
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -37,7 +37,7 @@ from trygg.cases import audit, cases, clock, outbox, vault
 from trygg.cases.cases import Case, CaseError, CaseInput, CasePolicy
 from trygg.cases.permissions import ADMIN, CASES_ACT, CASES_READ, EVIDENCE_VIEW, PermissionDenied, Reviewer, check
 from trygg.cases.report_input import ReportInput, build_report_input
-from trygg.cases.tables import AccountRestrictionRow, CaseLinkRow, MediaFalsePositiveRow
+from trygg.cases.tables import AccountRestrictionRow, CaseLinkRow, CaseRow, MediaFalsePositiveRow
 
 #: Longest note kept (a note is a reviewer's reason, not a place for evidence).
 MAX_NOTE = 4000
@@ -46,6 +46,8 @@ KIND_ACCOUNT_RESTRICTED = "account_restricted"
 KIND_REPORT = "report"
 
 T = TypeVar("T")
+#: The change an action makes: (session, locked case row, time, audit detail to add to) -> result.
+Work = Callable[[Session, CaseRow, datetime, dict[str, Any]], T]
 
 
 def _note(note: str) -> str:
@@ -131,8 +133,8 @@ class CaseService:
             return vault.read_evidence(session, self._keys(), reviewer, case_id, purpose)
 
     # ------------------------------------------------------------------ actions
-    def _act(self, reviewer: Reviewer, case_id: str, action: str, note: str, work: Any, permission: str = CASES_ACT) -> Any:
-        self._require(reviewer, permission, f"case:{case_id}")
+    def _act(self, reviewer: Reviewer, case_id: str, action: str, note: str, work: Work[T]) -> T:
+        self._require(reviewer, CASES_ACT, f"case:{case_id}")
         note = _note(note)
         at = clock.now()
         with self._session() as session, session.begin():
@@ -144,7 +146,7 @@ class CaseService:
             return result
 
     def assign(self, reviewer: Reviewer, case_id: str, assignee: str | None, note: str = "assigned") -> None:
-        def work(session: Session, row: Any, at: datetime, detail: dict[str, Any]) -> None:
+        def work(session: Session, row: CaseRow, at: datetime, detail: dict[str, Any]) -> None:
             detail["assignee"], detail["assignee_before"] = assignee, row.assignee
             row.assignee = assignee
 
@@ -153,7 +155,7 @@ class CaseService:
     def dismiss(self, reviewer: Reviewer, case_id: str, note: str) -> list[tuple[str, str]]:
         """Dismiss the case; the ``(bank, content_hash)`` false positives it recorded."""
 
-        def work(session: Session, row: Any, at: datetime, detail: dict[str, Any]) -> list[tuple[str, str]]:
+        def work(session: Session, row: CaseRow, at: datetime, detail: dict[str, Any]) -> list[tuple[str, str]]:
             cases.move(session, row, cases.DISMISSED, at)
             row.outcome = "dismissed"
             recorded = []
@@ -185,7 +187,7 @@ class CaseService:
         if label is not None and label not in cases.LABELS:
             raise CaseError(f"unknown label {label!r}; expected one of {sorted(cases.LABELS)}")
 
-        def work(session: Session, row: Any, at: datetime, detail: dict[str, Any]) -> int:
+        def work(session: Session, row: CaseRow, at: datetime, detail: dict[str, Any]) -> int:
             cases.move(session, row, cases.ESCALATED, at)
             row.outcome, row.escalated_at = "confirmed", at
             if label is not None:
@@ -214,7 +216,7 @@ class CaseService:
     def restrict_account(self, reviewer: Reviewer, case_id: str, note: str, restriction: str = "restrict_sender") -> int:
         """Restrict the case's offender; the outbox id of the webhook that tells the platform."""
 
-        def work(session: Session, row: Any, at: datetime, detail: dict[str, Any]) -> int:
+        def work(session: Session, row: CaseRow, at: datetime, detail: dict[str, Any]) -> int:
             if row.status not in (cases.OPEN, cases.ESCALATED, cases.REPORTED):
                 raise CaseError(f"case {row.case_id} is {row.status}; only an open, escalated or reported case restricts an account")
             row.outcome = "confirmed"
@@ -234,7 +236,7 @@ class CaseService:
         self._require(reviewer, EVIDENCE_VIEW, f"case:{case_id}")
         keyring = self._keys()
 
-        def work(session: Session, row: Any, at: datetime, detail: dict[str, Any]) -> ReportInput:
+        def work(session: Session, row: CaseRow, at: datetime, detail: dict[str, Any]) -> ReportInput:
             cases.move(session, row, cases.REPORTED, at)
             row.outcome, row.reported_at = "confirmed", at
             detail["hold_until"] = clock.iso(vault.hold_from_report(session, reviewer.reviewer_id, row.case_id, at))
@@ -284,8 +286,6 @@ def review_labels(session: Session) -> Iterator[dict[str, object]]:
     (a reviewer confirmed without saying what harm) gives no label: guessing one would teach
     the model a label nobody gave.
     """
-    from trygg.cases.tables import CaseRow
-
     reviewed = session.execute(select(CaseRow).where(CaseRow.outcome.is_not(None)).order_by(CaseRow.created_at, CaseRow.case_id)).scalars()
     labels: dict[str, dict[str, object]] = {}
     for row in reviewed:
