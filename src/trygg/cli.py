@@ -19,6 +19,7 @@ from rich.table import Table
 
 from trygg import __version__
 from trygg.cases.cli import register as register_case_commands
+from trygg.web.cli import register as register_reviewer_commands
 
 app = typer.Typer(
     name="trygg",
@@ -399,6 +400,7 @@ def _register_optional_commands() -> None:
 
 _register_optional_commands()
 register_case_commands(app)
+register_reviewer_commands(app)
 
 
 #: Garbage-collector thresholds for trygg's long-running jobs. An engine holds the state of

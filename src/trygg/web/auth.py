@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import DateTime, String, delete, select
+from sqlalchemy import DateTime, String, delete
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -138,7 +138,3 @@ def sign_out(database: SqlEngine, token: str | None) -> None:
 def csrf_matches(expected: str | None, presented: str | None) -> bool:
     return bool(expected and presented) and hmac.compare_digest(str(expected), str(presented))
 
-
-def reviewer_ids(database: SqlEngine) -> list[str]:
-    with Session(database) as session:
-        return list(session.execute(select(CredentialRow.reviewer_id).order_by(CredentialRow.reviewer_id)).scalars())
