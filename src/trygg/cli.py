@@ -327,7 +327,7 @@ def bench(
         )
 
 
-apikey_app = typer.Typer(help="API keys for the HTTP API (scopes: events:write, conversations:read, banks:write, banks:submit).", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys for the HTTP API (scopes: ingest, review, admin; docs/api.md).", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
 
 
@@ -369,7 +369,10 @@ def serve(
     db: Annotated[Optional[str], typer.Option(help="Database URL.")] = None,
     policy: Annotated[Optional[Path], typer.Option(help="Policy TOML file.")] = None,
 ) -> None:
-    """Serve the HTTP API (needs the `api` extra)."""
+    """Serve the HTTP API and the review console at /console (needs the `api` extra).
+
+    Vault keys from TRYGG_VAULT_KEY_FILE or TRYGG_VAULT_KEYS; decision webhooks to
+    TRYGG_WEBHOOK_URL, signed with TRYGG_WEBHOOK_SECRET (docs/api.md)."""
     try:
         import uvicorn
 
@@ -378,8 +381,17 @@ def serve(
         raise _fail(f"the HTTP API needs the 'api' extra: {exc}") from None
     from trygg.store.repository import Store
 
+    from trygg.api.webhooks import WebhookSettings
+    from trygg.cases.vault import Keyring, VaultKeyError
+
     store = Store(db)
-    uvicorn.run(create_app(store, _build_engine(policy, store=store)), host=host, port=port, log_level="info")
+    try:
+        keyring = Keyring.from_environment()
+    except VaultKeyError as exc:
+        console.print(f"[yellow]warning[/yellow] {exc}: escalation and evidence are unavailable")
+        keyring = None
+    app_ = create_app(store, _build_engine(policy, store=store), keyring=keyring, webhooks=WebhookSettings.from_environment())
+    uvicorn.run(app_, host=host, port=port, log_level="info", proxy_headers=True)
 
 
 def _register_optional_commands() -> None:

@@ -43,6 +43,8 @@ class CaseSink:
         linked: dict[str, str] = {}
         with Session(self.database) as session, session.begin():
             for event, decision in outputs:
+                if decision.actions == ("allow",) or not (self.decision_webhooks or self.policy.triggers(decision)):
+                    continue  # most decisions: nothing to file, nothing to announce
                 item = case_input(engine, event, decision)
                 case_id = cases.record_decision(session, item, self.policy) if item is not None else None
                 if case_id:
