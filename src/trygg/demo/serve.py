@@ -94,9 +94,13 @@ def serve_demo(host: str, port: int, console: Any) -> None:
 
     with tempfile.TemporaryDirectory(prefix="trygg-demo-") as folder:
         demo = build_demo(Path(folder))
-        console.print(f"[bold]trygg demo service[/bold] on {demo.database_url}")
-        console.print(f"  review console: http://{host}:{port}/console/")
-        console.print(f"  reviewer: {demo.reviewer_id}   password: {demo.password}")
-        console.print(f"  API: http://{host}:{port}/docs   key (ingest, review): {demo.api_key}")
-        console.print("  stop with Ctrl-C; the database is deleted then.")
+        lines = [
+            f"[bold]trygg demo service[/bold] on {demo.database_url}",
+            f"  review console: http://{host}:{port}/console/",
+            f"  reviewer: {demo.reviewer_id}   password: {demo.password}",
+            f"  API: http://{host}:{port}/openapi.json   key (ingest, review): {demo.api_key}",
+            "  stop with Ctrl-C; the database is deleted then.",
+        ]
+        for line in lines:
+            console.print(line, soft_wrap=True)
         uvicorn.run(demo.app, host=host, port=port, log_level="warning")
