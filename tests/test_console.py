@@ -196,3 +196,19 @@ def test_reviewer_cli_creates_an_account_that_can_sign_in(demo) -> None:
     assert short.exit_code == 2
     bad_role = CliRunner().invoke(app, ["reviewer", "create", "kim", "--role", "boss", "--password-stdin", "--db", service.database_url], input="correct horse battery\n")
     assert bad_role.exit_code == 2
+
+
+def test_a_fresh_server_process_creates_the_console_tables(tmp_path: Path) -> None:
+    """In a new process (nothing imported yet), create_app alone sets up what sign-in needs."""
+    import os
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path}/fresh.db"
+    code = (
+        "import sys; from sqlalchemy import inspect; from trygg.api.app import create_app; from trygg.store.repository import Store;"
+        "s = Store(sys.argv[1]); create_app(s); print(sorted(inspect(s.engine).get_table_names()))"
+    )
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    out = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": src}).stdout
+    assert "console_sessions" in out and "console_credentials" in out and "cases" in out and "outbox" in out

@@ -85,7 +85,6 @@ def create_app(
     """
     engine = engine or Engine()
     lock = threading.Lock()
-    Base.metadata.create_all(store.engine)
     buckets = TokenBuckets(rate_limit or RateLimit())
     service = CaseService(store.engine, keyring=keyring)
     sink = CaseSink(store.engine, decision_webhooks=webhooks is not None)
@@ -280,6 +279,7 @@ def create_app(
         from trygg.web import ConsoleSettings, mount_console
 
         mount_console(app, store, engine, lock, service, console or ConsoleSettings.from_environment())
+    Base.metadata.create_all(store.engine)  # after the console's import registered its tables
     _publish_event_schema(app)
     return app
 
