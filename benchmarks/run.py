@@ -34,6 +34,8 @@ def main() -> None:
         )
     print(f"  with model / rules only throughput ratio: {model['messages_per_second'] / rules['messages_per_second']:.2f}")
     print(json.dumps({"rules_only": rules, "with_model": model}))
+    print("policy (protective evaluation per event)")
+    subprocess.run([sys.executable, str(HERE / "bench_policy.py")], check=True)
     print("HTTP: batches of events to POST /v1/events on loopback (server in its own process)")
     subprocess.run([sys.executable, str(HERE / "http_load.py")], check=True)
     media = HERE / "bench_media.py"

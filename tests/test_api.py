@@ -76,7 +76,7 @@ def test_a_grooming_sequence_gets_decisions_and_the_summary_is_readable(server) 
         )
     ]
     body = httpx.post(f"{url}/v1/events", json=events, headers=_auth(key)).json()
-    assert [d["event_id"] for d in body["decisions"]] == [f"g{i}" for i in range(1, 6)]
+    assert [d["event_id"] for d in body["decisions"]] == ["account:kid", "account:adult"] + [f"g{i}" for i in range(1, 6)]
     assert any(d["actions"] != ["allow"] for d in body["decisions"])
     summary = httpx.get(f"{url}/v1/conversations/c1", headers=_auth(key)).json()
     assert summary["flagged"] and summary["offender_id"] == "adult"

@@ -13,14 +13,14 @@ from typer.testing import CliRunner
 from trygg.cases import audit, cases
 from trygg.cases.cases import CaseError, CaseInput, CasePolicy
 from trygg.cases.intake import case_input
-from trygg.cases.permissions import PermissionDenied, Reviewer, add_reviewer, get_reviewer
+from trygg.cases.permissions import PermissionDenied, Reviewer, UnknownReviewer, add_reviewer, deactivate_reviewer, get_reviewer
 from trygg.cases.service import CaseService
 from trygg.cases.tables import AccountRestrictionRow
 from trygg.cases.vault import EvidenceItem, Keyring
 from trygg.decision import Decision
 from trygg.engine import Engine
 from trygg.events import parse_event
-from trygg.labels import read_labels
+from trygg.lab.labels import read_labels
 
 ADMIN = Reviewer("root", frozenset({"admin"}))
 SPECIALIST = Reviewer("sara", frozenset({"cases:read", "cases:act", "evidence:view"}))
@@ -215,6 +215,12 @@ def test_reviewers_are_stored_with_their_permissions(db_engine) -> None:  # noqa
         assert anna.permissions == {"cases:read", "cases:act", "evidence:view"} and anna.name == "Anna"
         assert bo.can("cases:act") and not bo.can("evidence:view")
         assert [e.subject for e in audit.entries(session)] == ["reviewer:anna", "reviewer:bo"]
+    with Session(db_engine) as session, session.begin():
+        deactivate_reviewer(session, "root", "bo")
+    with Session(db_engine) as session:
+        with pytest.raises(UnknownReviewer, match="no active reviewer 'bo'"):
+            get_reviewer(session, "bo")
+        assert audit.entries(session)[-1].action == "reviewer.deactivate"
 
 
 def test_dismissed_hash_match_becomes_a_false_positive(service) -> None:  # type: ignore[no-untyped-def]
@@ -236,6 +242,25 @@ def test_escalation_preserves_hash_matched_media(service) -> None:  # type: igno
     assert service.escalate(REVIEWER, case_id, "known material") == 1
     (media,) = service.evidence(SPECIALIST, case_id)
     assert (media.kind, media.bank, dict(media.hashes), media.conversation_id) == ("media", "ncmec", {"content": "d" * 32}, "c1")
+
+
+def test_escalation_asks_the_evidence_source_when_given_nothing(db_engine) -> None:  # noqa: F811
+    texts = {"e1": "you're so mature", "e2": "delete our chat"}
+    asked = []
+
+    def platform(case):  # type: ignore[no-untyped-def]
+        asked.append(case.event_ids)
+        return [EvidenceItem(e, text=texts[e], sender_id=case.offender_id) for e in case.event_ids]
+
+    service = CaseService(db_engine, keyring=Keyring.generate(), evidence_source=platform)
+    case_id = service.record(item("e1", "c1"))
+    service.record(item("e2", "c1"))
+    assert service.escalate(REVIEWER, case_id, "grooming") == 2
+    assert asked == [("e1", "e2")]
+    assert [(i.event_id, i.text) for i in service.evidence(SPECIALIST, case_id)] == sorted(texts.items())
+    other = service.record(item("f1", "c2", offender="o2"))
+    service.escalate(REVIEWER, other, "supplied by the console", [EvidenceItem("f1", text="given")])
+    assert len(asked) == 1  # supplied evidence is used as it is
 
 
 def test_prepare_report_builds_the_report_input(service) -> None:  # type: ignore[no-untyped-def]
@@ -351,6 +376,27 @@ def test_cases_from_the_real_engine(service) -> None:  # type: ignore[no-untyped
     assert all(eid.startswith("chat-") and eid.endswith("a") for eid in case.event_ids)  # only the groomer's messages
 
 
+def test_media_case_names_the_hash_the_ingest_computed(service) -> None:  # type: ignore[no-untyped-def]
+    """A hash-matched image through case_input: sender as offender, recipient as victim, and on
+    dismissal the false positive names the image's own PDQ from the ingest's facts."""
+    from trygg.media.facts import ImageHashes, MediaFacts, PreparedMedia
+
+    engine = Engine()
+    engine.process(parse_event({"type": "account", "user_id": "kid", "declared_age": 13}))
+    raw = parse_event({"type": "media", "event_id": "m1", "conversation_id": "c1", "sender_id": "adult", "recipient_id": "kid", "data": "aGk="})
+    image = ImageHashes(pdq="c" * 64, quality=90, md5="1" * 32, sha256="2" * 64, width=8, height=8, dihedral=())
+    prepared = PreparedMedia.of(raw, MediaFacts(image=image))
+    reason = {"signal": "hash_match", "score": 0.97, "event_id": "m1", "value": "bank=local entry=4 distance=8 match=pdq"}
+    made = case_input(engine, prepared, decision("m1", "c1", actions=("block", "report"), reasons=(reason,)))
+    assert (made.offender_id, made.victim_ids, made.minor_involved, dict(made.media_hashes)) == ("adult", ("kid",), True, {"m1": "c" * 64})
+    case_id = service.record(made)
+    service.dismiss(REVIEWER, case_id, "not in scope")
+    assert [(bank, h) for bank, h, _, _ in service.false_positives()] == [("local", "c" * 64)]
+    bare = parse_event({"type": "media", "event_id": "m2", "sender_id": "adult", "pdq": "D" * 64})
+    assert dict(case_input(engine, bare, decision("m2", None)).media_hashes) == {"m2": "d" * 64}
+    assert case_input(engine, bare, None) is None
+
+
 def test_cli_list_and_show(service) -> None:  # type: ignore[no-untyped-def]
     from trygg.cli import app
 
@@ -368,3 +414,41 @@ def test_cli_list_and_show(service) -> None:  # type: ignore[no-untyped-def]
     body = json.loads(shown.output)
     assert body["case_id"] == first and body["history"][0]["action"] == "case.open"
     assert runner.invoke(app, ["cases", "show", "k-missing", "--db", url]).exit_code == 2
+    granted = runner.invoke(app, ["cases", "grant", "anna", "--grant", "specialist", "--db", url])
+    assert json.loads(granted.output) == {"reviewer_id": "anna", "permissions": ["cases:act", "cases:read", "evidence:view"]}
+    assert runner.invoke(app, ["cases", "grant", "eve", "--grant", "root", "--db", url]).exit_code == 2
+    with Session(service.engine) as session:
+        assert get_reviewer(session, "anna").can("evidence:view")
+
+
+def test_prepared_case_becomes_a_valid_cybertipline_report(service) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("lxml", reason="the NCMEC report needs the reports extra (lxml)")
+    from trygg.cases.to_ncmec import ncmec_report_input
+    from trygg.reports.ncmec import ONLINE_ENTICEMENT, Reporter, build_ncmec_report, chat_csv
+
+    for i in range(2):
+        service.record(item(f"e{i}", f"c{i}", victims=(f"kid{i}",), label_guess="solicitation", minor_involved=True))
+    (case,) = service.queue(VIEWER)
+    evidence = [
+        EvidenceItem("e0", conversation_id="c0", sender_id="adult", recipient_id="kid0", sent_at="2026-06-01T08:59:00Z", text="robux for <pics> & more"),
+        EvidenceItem("e1", conversation_id="c1", sender_id="adult", recipient_id="kid1", sent_at="2026-05-30T20:00:00+02:00", text="dont tell"),
+        EvidenceItem("e2", conversation_id="c1", sender_id="adult", recipient_id="kid1", text="no time given"),
+    ]
+    service.escalate(SPECIALIST, case.case_id, "solicitation", evidence)
+    from trygg.age.picture import AgePicture
+
+    pictures = {
+        "adult": AgePicture("adult", declared_age=15, stated_ages=[[34, "e9", 0.9]]),  # says 34 while declared 15
+        "kid0": AgePicture("kid0", declared_age=12).to_dict(),
+    }
+    prepared = service.prepare_report(SPECIALIST, case.case_id, "file it", age_pictures=pictures)
+    report = ncmec_report_input(prepared, Reporter(email="safety@example.org"), esp_service="ExampleChat", platform="ExampleChat")
+    assert report.incident_type == ONLINE_ENTICEMENT and report.annotations == ("csamSolicitation",)
+    assert report.incident_time == datetime(2026, 5, 30, 18, 0, tzinfo=timezone.utc)  # the earliest message, in UTC
+    assert (report.reported.esp_identifier, report.reported.age, report.reported.age_assertion_discrepancy) == ("adult", 34, True)
+    assert [(v.esp_identifier, v.age) for v in report.victims] == [("kid0", 12), ("kid1", None)]
+    assert [m.event_id for m in report.messages] == ["e0", "e1"]
+    assert "1 preserved messages had no sending time" in report.additional_info and case.case_id in report.additional_info
+    document = build_ncmec_report(report)  # validated against the schema inside
+    assert b"adult" in document and b"kid0" in document
+    assert "robux for <pics> & more".encode() in chat_csv(report.messages)  # the log carries the text as sent

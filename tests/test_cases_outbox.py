@@ -190,3 +190,26 @@ def test_backoff_bounds() -> None:
         Backoff(base_seconds=0)
     with pytest.raises(ValueError):
         Backoff(jitter=1.5)
+
+
+def test_cli_delivers_account_restrictions(db_engine, receiver_factory, monkeypatch) -> None:  # noqa: F811
+    from typer.testing import CliRunner
+
+    from trygg.cli import app
+
+    receiver = receiver_factory(failures=1)
+    _enqueue(db_engine, {"user_id": "u9"})
+    url = db_engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("HOOK_SECRET", "k")
+    runner = CliRunner()
+    first = runner.invoke(app, ["outbox", "deliver", "--db", url, "--url", receiver.url, "--secret-env", "HOOK_SECRET"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output) == {"delivered": 0, "failed": 1, "dead": 0}
+    with Session(db_engine) as session, session.begin():
+        (row,) = outbox.pending(session)
+        row.next_attempt_at = T0  # due again now
+    second = runner.invoke(app, ["outbox", "deliver", "--db", url, "--url", receiver.url, "--secret-env", "HOOK_SECRET"])
+    assert json.loads(second.output) == {"delivered": 1, "failed": 0, "dead": 0}
+    headers, body = receiver.requests[-1]
+    assert headers["X-Trygg-Signature"] == "sha256=" + hmac.new(b"k", body, hashlib.sha256).hexdigest()
+    assert runner.invoke(app, ["outbox", "deliver", "--db", url, "--url", receiver.url, "--secret-env", "UNSET_VAR_X"]).exit_code == 2

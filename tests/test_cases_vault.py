@@ -184,6 +184,8 @@ def test_keyring_from_file_and_environment(tmp_path) -> None:
         Keyring.from_json(json.dumps({"active": "x", "keys": {"a": json.loads(path.read_text())["keys"]["a"]}}))
     with pytest.raises(VaultKeyError, match="already in the keyring"):
         rotated.rotated("a")
+    shown = repr(rotated) + str(rotated)
+    assert "'a'" in shown and all(key.hex() not in shown and repr(key) not in shown for key in rotated.keys.values())
 
 
 def test_cli_rotate_rewrap_and_purge(db_engine, tmp_path) -> None:  # noqa: F811
@@ -204,3 +206,5 @@ def test_cli_rotate_rewrap_and_purge(db_engine, tmp_path) -> None:  # noqa: F811
     purged = runner.invoke(app, ["vault", "purge", "--db", url, "--now", "2027-03-01T00:00:00Z"])
     assert json.loads(purged.output) == {"purged_cases": ["k-1"]}
     assert runner.invoke(app, ["vault", "purge", "--db", url, "--now", "yesterday"]).exit_code == 2
+    missing_dir = runner.invoke(app, ["vault", "rotate-key", "--key-file", str(tmp_path / "no" / "keys.json")])
+    assert missing_dir.exit_code == 2 and "No such file" in missing_dir.output

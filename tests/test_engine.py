@@ -103,9 +103,11 @@ def test_single_surface_cues_stay_below_alert(lines, ages):
     assert not any(d.severe for d in decisions)
 
 
-def test_account_events_update_ages_and_return_none():
+def test_account_events_update_ages_and_answer_with_the_teen_defaults():
     engine = Engine()
-    assert engine.process(account("u1", 14)) is None
+    decision = engine.process(account("u1", 14))
+    assert decision.event_id == "account:u1" and decision.actions == ("allow",)
+    assert decision.reasons[0]["signal"] == "teen_defaults" and decision.reasons[0]["settings"]["private_account"] is True
     assert engine.ages["u1"].likely_minor
     assert engine.drain_dirty() == (set(), {"u1"})
     assert engine.drain_dirty() == (set(), set())
@@ -196,13 +198,13 @@ def test_report_holds_the_conversation_for_review():
 
 
 class _FixedMedia:
-    """A media assessor stand-in with documented outputs (the real one needs images and banks)."""
+    """A media detector stand-in with documented outputs (the real one needs images and banks)."""
 
     def __init__(self, signals):
         self.signals = signals
         self.calls = []
 
-    def assess(self, event, sender_is_minor, recipient_is_minor):
+    def detect(self, event, sender_is_minor, recipient_is_minor):
         self.calls.append((event.event_id, sender_is_minor, recipient_is_minor))
         return [Signal(name, score, event.event_id) for name, score in self.signals]
 
@@ -252,7 +254,7 @@ def test_model_scores_are_fused_and_named():
 
 
 class _BrokenMedia:
-    def assess(self, event, sender_is_minor, recipient_is_minor):
+    def detect(self, event, sender_is_minor, recipient_is_minor):
         from trygg.media.errors import MediaError
 
         raise MediaError(event.path or "data", "not an image")

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from trygg.evaluation import ConversationOutcome, Counts, Evaluation, f_beta, latency_penalty
+from trygg.lab.evaluation import ConversationOutcome, Counts, Evaluation, f_beta, latency_penalty
 
 
 def test_latency_penalty_matches_vogt_formula() -> None:

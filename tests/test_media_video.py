@@ -14,7 +14,8 @@ from trygg.media.banks import BankStore, EntrySpec  # noqa: E402
 from trygg.media.errors import VideoError  # noqa: E402
 from trygg.media.hashing import hamming, hash_bytes  # noqa: E402
 from trygg.media.matcher import Matcher  # noqa: E402
-from trygg.media.video import hash_video, match_video  # noqa: E402
+from trygg.media.bank_files import add_video  # noqa: E402
+from trygg.media.video import hash_video  # noqa: E402
 
 
 def write_video(path: Path, scenes: list[np.ndarray], frames_per_scene: int = 10, fps: int = 10, codec: str = "mp4v") -> Path:
@@ -53,27 +54,27 @@ def test_video_matches_bank_video_and_bank_image(tmp_path: Path, scenes: list[np
     store.create_bank("local")
     store.create_bank("images", action="hold_for_review")
     original = write_video(tmp_path / "original.mp4", scenes)
-    store.add_video("local", original, label="known video")
+    add_video(store, "local", original, label="known video")
     matcher = Matcher(store)
 
     # A re-encoded copy (other codec, other bytes) with a scene dropped still matches as a video.
     copy = write_video(tmp_path / "copy.avi", scenes[:3] + [blocks(240, 320, seed=99)], codec="MJPG")
-    matches = match_video(matcher, hash_video(copy))
+    matches = matcher.match_video(hash_video(copy))
     video_hits = [m for m in matches if m.match == "video"]
     assert len(video_hits) == 1 and video_hits[0].frames == (3, 4) and video_hits[0].label == "known video"
 
     # Too few shared frames: one scene of four is not the same video.
     other = write_video(tmp_path / "other.mp4", [scenes[0]] + [blocks(240, 320, seed=s) for s in (50, 51, 52)])
-    assert [m for m in match_video(matcher, hash_video(other)) if m.match == "video"] == []
+    assert [m for m in matcher.match_video(hash_video(other)) if m.match == "video"] == []
 
     # But one frame that is a banked image is enough for an image match.
     still = hash_bytes(jpeg(blocks(240, 320, seed=51)))
     store.add_entries("images", [EntrySpec(pdq=still.pdq, quality=still.quality)])
-    image_hits = [m for m in match_video(matcher, hash_video(other)) if m.bank == "images"]
+    image_hits = [m for m in matcher.match_video(hash_video(other)) if m.bank == "images"]
     assert len(image_hits) == 1 and image_hits[0].match == "pdq" and image_hits[0].action == "hold_for_review"
 
     # The exact same file matches by SHA-256 too.
-    assert "sha256" in {m.match for m in match_video(matcher, hash_video(original))}
+    assert "sha256" in {m.match for m in matcher.match_video(hash_video(original))}
 
 
 def test_bad_videos(tmp_path: Path) -> None:

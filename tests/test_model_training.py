@@ -16,8 +16,8 @@ from sklearn.model_selection import GroupKFold  # noqa: E402
 
 from trygg.model import ArtefactError, ConversationModel  # noqa: E402
 from trygg.model.features import FEATURE_NAMES  # noqa: E402
-from trygg.model.pipeline import fit  # noqa: E402
-from trygg.model.training import (  # noqa: E402
+from trygg.lab.pipeline import fit  # noqa: E402
+from trygg.lab.training import (  # noqa: E402
     Message,
     Replayed,
     build_vocabulary,

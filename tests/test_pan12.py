@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from trygg.pan12 import Pan12Error, predator_identification, read_corpus, read_predators
+from trygg.lab.pan12 import Pan12Error, predator_identification, read_corpus, read_predators
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pan12"
 
@@ -73,7 +73,7 @@ def test_malformed_xml_and_missing_author_are_precise_errors(tmp_path: Path) -> 
 def test_engine_on_the_fixture_names_the_predator_and_nobody_else(with_model: bool) -> None:
     from trygg.engine import Engine
     from trygg.model import load_default
-    from trygg.pan12 import evaluate_pan12
+    from trygg.lab.pan12 import evaluate_pan12
 
     model = load_default() if with_model else None
     if with_model and model is None:

@@ -96,7 +96,7 @@ def test_shadow_mode_computes_but_does_not_act(tmp_path):
     text = resources.files("trygg.policy").joinpath("default.toml").read_text()
     path.write_text(text.replace('mode = "enforce"', 'mode = "shadow"').replace('name = "default"', 'name = "trial"'))
     policy = Policy.load(path)
-    assert policy.id == "trial@1"
+    assert policy.id == f"trial@{Policy.default().version}"
     decision = policy.decide(assessment(0.9))
     assert decision.actions == ("allow",)
     shadow = [r for r in decision.reasons if r["signal"] == "policy_shadow"]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from trygg import datasets
+from trygg.lab import datasets
 from trygg.engine import Engine
-from trygg.evaluation import evaluate_conversations
+from trygg.lab.evaluation import evaluate_conversations
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 pytestmark = pytest.mark.data

@@ -18,8 +18,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from trygg import __version__
-from trygg.cases.cli import register as register_case_commands
-from trygg.web.cli import register as register_reviewer_commands
 
 app = typer.Typer(
     name="trygg",
@@ -38,26 +36,21 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _build_engine(policy: Path | None, with_model: bool = True, store: Any = None, media_dir: Path | None = None) -> Any:
-    """The engine with the chosen policy, the shipped model, and media over the store's banks."""
-    from trygg.engine import Engine
-    from trygg.media_wiring import LazyMediaAssessor
-    from trygg.policy import Policy
+def _build_pipeline(policy: Path | None, with_model: bool = True, store: Any = None, media_dir: Path | None = None) -> Any:
+    """The engine and its edge step from the composition root, with this command's choices."""
+    from trygg.compose import Settings, build_pipeline
 
     try:
-        loaded_policy = Policy.load(policy) if policy else Policy.default()
+        settings = Settings(**{k: v for k, v in {"policy": policy, "media_dir": media_dir}.items() if v is not None})
+        if not with_model:
+            settings.model = False
+        return build_pipeline(settings, store=store)
     except (OSError, ValueError) as exc:
         raise _fail(f"policy {policy}: {exc}") from None
-    model = None
-    if with_model:
-        try:
-            from trygg.model import load_default
 
-            model = load_default()
-        except ImportError:
-            model = None
-    media = LazyMediaAssessor(store.engine, media_dir) if store is not None else None
-    return Engine(policy=loaded_policy, model=model, media=media)
+
+def _build_engine(policy: Path | None, with_model: bool = True) -> Any:
+    return _build_pipeline(policy, with_model).engine
 
 
 @app.command()
@@ -78,10 +71,12 @@ def scan(
     media_dir: Annotated[
         Optional[Path], typer.Option(help="Folder that media event paths are relative to (default: the events file's folder).")
     ] = None,
+    shadow: Annotated[Optional[Path], typer.Option(help="A candidate policy decided and logged beside the enforced one; it never acts.")] = None,
 ) -> None:
     """Scan EVENTS: decide per message, persist, and write one line per conversation to --out."""
     from trygg.events import StrictModeError, read_lines
     from trygg.scan import scan as run_scan
+    from trygg.sinks import JsonlDecisionSink
     from trygg.store.repository import Store
 
     if not events.is_file():
@@ -90,8 +85,13 @@ def scan(
         store = Store(db)
     except Exception as exc:  # noqa: BLE001 - any driver error is an unusable argument here
         raise _fail(f"cannot open database: {exc}") from None
-    engine = _build_engine(policy, with_model=not no_model, store=store, media_dir=media_dir or events.parent)
-    decisions_handle = decisions.open("w", encoding="utf-8") if decisions else None
+    pipeline = _build_pipeline(policy, with_model=not no_model, store=store, media_dir=media_dir or events.parent)
+    engine = pipeline.engine
+    if shadow is not None:
+        from trygg.policy.shadow import with_shadow
+
+        engine = with_shadow(engine, shadow, _fail)
+    sinks = [JsonlDecisionSink(decisions)] if decisions else []
     try:
         with _progress() as progress, events.open("rb") as handle:
             task = progress.add_task("scanning", total=events.stat().st_size)
@@ -100,16 +100,15 @@ def scan(
                 parsed,
                 engine,
                 store,
-                on_decision=(lambda d: decisions_handle.write(json.dumps(d.as_dict(), ensure_ascii=False) + "\n"))
-                if decisions_handle
-                else None,
+                sinks=sinks,
                 on_progress=lambda _lines: progress.update(task, completed=handle.tell()),
+                prepare=pipeline.prepare,
             )
     except StrictModeError as exc:
         raise _fail(f"{events}: {exc}", code=1) from None
     finally:
-        if decisions_handle:
-            decisions_handle.close()
+        for sink in sinks:
+            sink.close()
 
     summaries = [engine.summary(cid) for cid in report.conversation_ids]
     with out.open("w", encoding="utf-8") as handle:
@@ -120,6 +119,8 @@ def scan(
     for warning in report.warnings:
         console.print(f"[yellow]warning[/yellow] {warning}")
     _print_scan_summary(report, summaries)
+    if shadow is not None:
+        console.print(f"shadow {engine.candidate.policy.id}: {len(engine.differences)} of {engine.compared} events decided differently")
 
 
 def _conversation_line(summary: dict[str, Any]) -> dict[str, Any]:
@@ -180,7 +181,7 @@ def eval_command(
     no_model: Annotated[bool, typer.Option("--no-model", help="Rules only: do not fuse the learned model.")] = False,
 ) -> None:
     """Measure detection against labels: P/R/F1/F0.5, offender identification, early warning."""
-    from trygg.evaluation import evaluate_conversations, evaluate_events
+    from trygg.lab.evaluation import evaluate_conversations, evaluate_events
 
     if fmt not in ("events", "pan12"):
         raise _fail(f"--format must be 'events' or 'pan12', not {fmt!r}")
@@ -206,13 +207,13 @@ def _eval_pan12(corpus: Path | None, predators: Path | None) -> dict[str, Any]:
     for path in (corpus, predators):
         if not path.is_file():
             raise _fail(f"{path}: no such file")
-    from trygg.pan12 import evaluate_pan12
+    from trygg.lab.pan12 import evaluate_pan12
 
     return evaluate_pan12(corpus, predators)
 
 
 def _load_dataset(name: str) -> list[Any]:
-    from trygg import datasets
+    from trygg.lab import datasets
 
     loaders = {
         "scenarios": datasets.scenarios,
@@ -229,7 +230,7 @@ def _load_dataset(name: str) -> list[Any]:
 
 
 def _read_labels(path: Path) -> dict[str, dict[str, Any]]:
-    from trygg.labels import read_labels
+    from trygg.lab.labels import read_labels
 
     if not path.is_file():
         raise _fail(f"{path}: no such file")
@@ -312,7 +313,7 @@ def bench(
     no_model: Annotated[bool, typer.Option("--no-model", help="Rules only.")] = False,
 ) -> None:
     """Benchmark the full pipeline (parse, detect, decide, persist to SQLite) on one core."""
-    from trygg.bench import run_pipeline_benchmark
+    from trygg.lab.bench import run_pipeline_benchmark
 
     if messages < 1 or conversations < 1 or conversations > messages:
         raise _fail("need 1 <= conversations <= messages")
@@ -385,34 +386,47 @@ def serve(
     from trygg.cases.vault import Keyring, VaultKeyError
 
     store = Store(db)
+    pipeline = _build_pipeline(policy, store=store)  # HTTP clients send data or pdq, never server paths
+    engine = pipeline.engine
+    if policy is not None:
+        from trygg.policy.reload import reload_on_sighup
+
+        reload_on_sighup(policy, engine)  # `kill -HUP PID` loads an edited policy without a restart
     try:
         keyring = Keyring.from_environment()
     except VaultKeyError as exc:
         console.print(f"[yellow]warning[/yellow] {exc}: escalation and evidence are unavailable")
         keyring = None
-    app_ = create_app(store, _build_engine(policy, store=store), keyring=keyring, webhooks=WebhookSettings.from_environment())
-    uvicorn.run(app_, host=host, port=port, log_level="info", proxy_headers=True)
+    served = create_app(store, engine, prepare=pipeline.prepare, keyring=keyring, webhooks=WebhookSettings.from_environment())
+    uvicorn.run(served, host=host, port=port, log_level="info", proxy_headers=True)
 
 
-def _register_optional_commands() -> None:
-    """Media and model commands live with their modules; they join when their extras import."""
-    try:
-        from trygg.media.cli import register as register_media
-    except ImportError:
-        pass
-    else:
-        register_media(app)
-    try:
-        from trygg.model.cli import register as register_model
-    except ImportError:
-        pass
-    else:
-        register_model(app)
+#: Packages whose commands live with them, each a module with ``register(app)``. A package's
+#: commands join when its module imports (an optional extra may be missing); adding a command
+#: group is one line here.
+COMMAND_MODULES = (
+    "trygg.media.cli",
+    "trygg.lab.train_cli",
+    "trygg.reports.cli",
+    "trygg.policy.cli",
+    "trygg.age.cli",
+    "trygg.cases.cli",
+    "trygg.web.cli",
+)
 
 
-_register_optional_commands()
-register_case_commands(app)
-register_reviewer_commands(app)
+def _register_commands() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue  # its extra is not installed: the command group is absent, the rest works
+        module.register(app)
+
+
+_register_commands()
 
 
 #: Garbage-collector thresholds for trygg's long-running jobs. An engine holds the state of

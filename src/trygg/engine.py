@@ -12,14 +12,23 @@ Adapters (CLI, HTTP, store, Ray) wrap it; they snapshot and restore state throug
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
+from trygg import protect
 from trygg.age.picture import AgeBook, AgePicture
+from trygg.age.proofs import AgeProofVerifier
+from trygg.contact.graph import ContactGraph
 from trygg.conversation.state import Assessment, ConversationState, record_report, step
-from trygg.decision import ACTIONS, Decision
+from trygg.decision import Decision
 from trygg.events import (
     AccountEvent,
+    AdRequestEvent,
+    AgeEstimateEvent,
+    AgeProofEvent,
+    BlockEvent,
+    ConnectionEvent,
     ContactRequestEvent,
     MediaEvent,
     MessageEvent,
@@ -27,7 +36,7 @@ from trygg.events import (
     text_for_detection,
 )
 from trygg.media.errors import MediaError
-from trygg.policy import Policy
+from trygg.policy import Policy, merge
 from trygg.signals import detect_signals
 from trygg.signals.base import Signal
 from trygg.text.language import LanguageTracker
@@ -37,12 +46,15 @@ from trygg.text.normalize import normalize
 MAX_SEEN_IDS = 1_000_000
 #: Warnings kept (the count goes on beyond).
 MAX_WARNINGS = 10_000
-#: Risk given to a likely adult asking to contact a likely minor (a nudge, not an alert).
-CONTACT_RISK = 0.45
+#: Events decided by the protective sections of the policy (trygg.protect).
+PROTECTIVE_EVENTS = (ContactRequestEvent, AdRequestEvent, AgeProofEvent, AgeEstimateEvent, ConnectionEvent, BlockEvent)
 
 
-class MediaAssessorLike(Protocol):
-    def assess(self, event: MediaEvent, sender_is_minor: bool, recipient_is_minor: bool) -> Any: ...
+class MediaDetectorLike(Protocol):
+    """Signals of a media event whose hashes (and nudity score) were computed at ingest
+    (``trygg.media.detect.MediaDetector``); raises ``MediaError`` for media that could not be read."""
+
+    def detect(self, event: MediaEvent, sender_is_minor: bool, recipient_is_minor: bool) -> list[Signal]: ...
 
 
 class ModelLike(Protocol):
@@ -69,12 +81,15 @@ class Engine:
         self,
         policy: Policy | None = None,
         model: ModelLike | None = None,
-        media: MediaAssessorLike | None = None,
+        media: MediaDetectorLike | None = None,
     ) -> None:
         self.policy = policy or Policy.default()
         self.model = model
         self.media = media
         self.ages = AgeBook()
+        self.contacts = ContactGraph()
+        #: Age proof verifiers by the proof event's ``method`` (e.g. ``eu_av_mdoc``).
+        self.age_verifiers: dict[str, AgeProofVerifier] = {}
         self.conversations: dict[str, ConversationState] = {}
         self._trackers: dict[str, LanguageTracker] = {}
         self._seen: dict[str, None] = {}
@@ -87,12 +102,10 @@ class Engine:
 
     # ------------------------------------------------------------------ processing
     def process(self, event: object) -> Decision | None:
-        """Decide on one event. Account events and repeats of a seen event id return None."""
+        """Decide on one event. Repeats of a seen event id, and connection events, return None."""
         self._last_duplicate = None
         if isinstance(event, AccountEvent):
-            if self.ages.picture(event.user_id).declare(event.declared_age):
-                self._dirty_users.add(event.user_id)
-            return None
+            return self._protect(event)
         event_id = getattr(event, "event_id", None)
         if event_id is not None:
             if event_id in self._seen:
@@ -106,8 +119,8 @@ class Engine:
             return self._message(event)
         if isinstance(event, MediaEvent):
             return self._media(event)
-        if isinstance(event, ContactRequestEvent):
-            return self._contact_request(event)
+        if isinstance(event, PROTECTIVE_EVENTS):
+            return self._protect(event)
         if isinstance(event, ReportEvent):
             return self._report(event)
         return None
@@ -132,10 +145,12 @@ class Engine:
         tracker = self._track_language(state, text)
         language = tracker.language
         signals = detect_signals(normalized, event.event_id, language)
+        age_flags = None
         if signals and any(s.name in ("age_disclosure", "adult_indicator") for s in signals) and self.ages.picture(
             event.sender_id
         ).observe(signals, text):
             self._dirty_users.add(event.sender_id)
+            age_flags = protect.message_flags(event.sender_id, event.event_id, self.ages, self.contacts, self.policy)
         model_scores = None
         if self.model is not None:
             if state.model_state is None:
@@ -152,7 +167,8 @@ class Engine:
                 tracker.settled,
             )
         state, assessment = step(state, event, signals, self.ages, model_scores, alert_risk=self.policy.alert_risk)
-        return self._decide(state, assessment, event)
+        decision = self._decide(state, assessment, event)
+        return decision if age_flags is None else merge(decision, age_flags)
 
     def _track_language(self, state: ConversationState, text: str) -> LanguageTracker:
         """The conversation's language tracker, after taking ``text`` in (the model also needs
@@ -166,31 +182,28 @@ class Engine:
 
     def _decide(self, state: ConversationState, assessment: Assessment, event: object) -> Decision:
         decision = self.policy.decide(assessment, event)
-        if decision.severe and state.first_alert_event_id is None:
-            state.first_alert_event_id = decision.event_id
-            state.offender_id = assessment.offender_id or state.offender_id
-            if assessment.label_guess != "benign":
-                state.label_guess = assessment.label_guess
+        if decision.severe:
+            state.mark_alert(decision.event_id, assessment.offender_id, assessment.label_guess)
         return decision
 
     def _media(self, event: MediaEvent) -> Decision | None:
-        """Media go through the assessor (hashes, banks, nudity); its signals meet the policy.
+        """Media signals (bank matches, nudity) meet the policy like any other signals.
 
-        The assessor may also suggest actions (a bank's own action, e.g. ``hold_for_review``);
-        an enforcing policy adds them, since the bank owner decided them. Media that cannot be
-        read get an ``allow`` naming the error, and a warning.
+        The detector only matches what the ingest computed; the policy decides every action, a
+        bank's own action included (it rides on the ``hash_match`` signal, see the policy's
+        ``signal_action``). Media that could not be read get an ``allow`` naming the error, and
+        a warning.
         """
         if self.media is None:
             return None
         sender = self.ages.peek(event.sender_id)
         recipient = self.ages.peek(event.recipient_id)
         try:
-            result = self.media.assess(event, sender.likely_minor, recipient.likely_minor)
+            signals = self.media.detect(event, sender.likely_minor, recipient.likely_minor)
         except MediaError as exc:
             self._warn(event.event_id, str(exc))
             reason = {"signal": "media_error", "event_id": event.event_id, "value": str(exc)}
             return Decision(event.event_id, ("allow",), 0.0, (reason,), self.policy.id, event.conversation_id)
-        signals: list[Signal] = list(getattr(result, "signals", result) or [])
         assessment = _sender_assessment(
             event,
             "media",
@@ -200,51 +213,27 @@ class Engine:
             recipient,
             event_signals=tuple((s.name, s.score) for s in signals),
         )
+        named = tuple((s.name, s.action) for s in signals if s.action)
+        if named:
+            assessment = dataclasses.replace(assessment, event_signal_actions=named)
         decision = self.policy.decide(assessment, event)
-        suggested = set(getattr(result, "suggested_actions", ()) or ()) - {"allow"}
-        if suggested and assessment.reasons and self.policy.mode == "enforce":
-            actions = (set(decision.actions) - {"allow"}) | suggested
-            decision = Decision(
-                event.event_id,
-                tuple(a for a in ACTIONS if a in actions),
-                decision.risk,
-                decision.reasons,
-                decision.policy,
-                decision.conversation_id,
-            )
         if event.conversation_id and decision.severe:
-            state = self._state(event.conversation_id)
-            if state.first_alert_event_id is None:
-                state.first_alert_event_id = event.event_id
-                state.offender_id = event.sender_id
-                state.reasons = list(assessment.reasons)
+            self._state(event.conversation_id).mark_alert(event.event_id, event.sender_id, reasons=list(assessment.reasons))
         return decision
 
-    def _contact_request(self, event: ContactRequestEvent) -> Decision:
-        sender = self.ages.peek(event.sender_id)
-        recipient = self.ages.peek(event.recipient_id)
-        reasons: tuple[dict[str, object], ...] = ()
-        risk = 0.0
-        if sender.likely_adult and recipient.likely_minor:
-            risk = CONTACT_RISK + (0.1 if sender.suspected_age_deception else 0.0)
-            reasons = (
-                {
-                    "signal": "adult_contacting_minor",
-                    "score": round(sender.p_adult * recipient.p_minor, 3),
-                    "event_id": event.event_id,
-                    "surface": event.surface,
-                    "sender": sender.as_reason(),
-                    "recipient": recipient.as_reason(),
-                },
-            )
-        assessment = _sender_assessment(event, "contact_request", risk, reasons, sender, recipient)
-        return self.policy.decide(assessment, event)
+    def _protect(self, event: object) -> Decision | None:
+        decision, users = protect.handle(event, self.policy, self.ages, self.contacts, self.age_verifiers)
+        self._dirty_users.update(users)
+        return decision
 
     def _report(self, event: ReportEvent) -> Decision:
+        complaint = protect.report_complaint(event, self.policy, self.ages, self.contacts)
+        if complaint is not None:
+            self._dirty_users.add(event.reported_id)
         if event.conversation_id:
             state = self._state(event.conversation_id)
             state, assessment = record_report(state, event, self.ages, alert_risk=self.policy.alert_risk)
-            return self._decide(state, assessment, event)
+            return merge(self._decide(state, assessment, event), complaint)
         reported = self.ages.peek(event.reported_id)
         assessment = Assessment(
             conversation_id="",
@@ -259,7 +248,7 @@ class Engine:
             sender_id=None,
             reasons=({"signal": "user_report", "score": 1.0, "event_id": event.event_id, "value": event.reason},),
         )
-        return self.policy.decide(assessment, event)
+        return merge(self.policy.decide(assessment, event), complaint)
 
     # ------------------------------------------------------------------ reading
     def conversation_ids(self) -> list[str]:
@@ -300,13 +289,21 @@ class Engine:
         self._trackers.pop(conversation_id, None)
 
     def dump_user(self, user_id: str) -> dict[str, object]:
-        return self.ages[user_id].to_dict()
+        """The user's age picture, with their contact state under ``"contact"`` when they have one."""
+        out = self.ages.picture(user_id).to_dict()
+        contact = self.contacts.dump(user_id)
+        if contact:
+            out["contact"] = contact
+        return out
 
     def load_user(self, user_id: str, data: Mapping[str, object]) -> None:
         picture = AgePicture.from_dict(data)
         if picture.user_id != user_id:
             raise ValueError(f"age picture is for user {picture.user_id!r}, not {user_id!r}")
         self.ages[user_id] = picture
+        contact = data.get("contact")
+        if isinstance(contact, Mapping):
+            self.contacts.load(user_id, contact)
 
     def is_duplicate(self, event_id: str) -> bool:
         """Whether the latest :meth:`process` call skipped ``event_id`` as already seen."""
@@ -320,7 +317,7 @@ class Engine:
 
 
 def _sender_assessment(
-    event: MediaEvent | ContactRequestEvent,
+    event: MediaEvent,
     event_type: str,
     risk: float,
     reasons: tuple[dict[str, object], ...],
@@ -328,8 +325,8 @@ def _sender_assessment(
     recipient: AgePicture,
     event_signals: tuple[tuple[str, float], ...] = (),
 ) -> Assessment:
-    """The assessment of one event from a sender to a recipient, judged on its own (media,
-    contact requests): whenever it has reasons, the sender is the one they point at."""
+    """The assessment of one media event from a sender to a recipient, judged on its own:
+    whenever it has reasons, the sender is the one they point at."""
     return Assessment(
         conversation_id=event.__dict__.get("conversation_id") or "",
         event_id=event.event_id,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -37,6 +37,8 @@ class AccountEvent(_EventBase):
     type: Literal["account"]
     user_id: Annotated[str, Field(min_length=1, max_length=256)]
     declared_age: Annotated[int, Field(ge=0, le=130)] | None = None
+    #: A declared birth date; when given, the declared age is computed from it.
+    birth_date: date | None = None
     created_at: datetime | None = None
     country: Annotated[str, Field(min_length=2, max_length=2)] | None = None
 
@@ -99,6 +101,47 @@ class AdRequestEvent(_IdentifiedEvent):
     ad_id: Annotated[str, Field(min_length=1, max_length=256)]
     categories: list[str] = Field(default_factory=list)
     targeting: list[str] = Field(default_factory=list)
+    #: The ad's content rating label (checked against the policy's [content_ratings]).
+    rating: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+
+class AgeEstimateEvent(_IdentifiedEvent):
+    """An age estimate from a provider (a vendor's facial estimation, an OS age range signal)."""
+
+    type: Literal["age_estimate"]
+    user_id: Annotated[str, Field(min_length=1, max_length=256)]
+    method: Annotated[str, Field(min_length=1, max_length=64)]
+    age_low: Annotated[int, Field(ge=0, le=130)]
+    #: Absent for an open range ("18 or over").
+    age_high: Annotated[int, Field(ge=0, le=130)] | None = None
+    #: IEEE 2089.1 level; absent: the policy's level for the method.
+    assurance: Literal["asserted", "standard", "enhanced", "strict"] | None = None
+    estimated_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "AgeEstimateEvent":
+        if self.age_high is not None and self.age_high < self.age_low:
+            raise ValueError("age_high must be >= age_low")
+        return self
+
+
+class ConnectionEvent(_IdentifiedEvent):
+    """Two users became connected (a request accepted) or stopped being connected."""
+
+    type: Literal["connection"]
+    user_id: Annotated[str, Field(min_length=1, max_length=256)]
+    other_id: Annotated[str, Field(min_length=1, max_length=256)]
+    state: Literal["accepted", "removed"] = "accepted"
+    sent_at: datetime | None = None
+
+
+class BlockEvent(_IdentifiedEvent):
+    """A user blocked another (blocks by minors count against an adult)."""
+
+    type: Literal["block"]
+    blocker_id: Annotated[str, Field(min_length=1, max_length=256)]
+    blocked_id: Annotated[str, Field(min_length=1, max_length=256)]
+    sent_at: datetime | None = None
 
 
 class ReportEvent(_IdentifiedEvent):
@@ -118,10 +161,24 @@ Event = Annotated[
         AgeProofEvent,
         AdRequestEvent,
         ReportEvent,
+        AgeEstimateEvent,
+        ConnectionEvent,
+        BlockEvent,
     ],
     Field(discriminator="type"),
 ]
-EVENT_TYPES = ("account", "message", "media", "contact_request", "age_proof", "ad_request", "report")
+EVENT_TYPES = (
+    "account",
+    "message",
+    "media",
+    "contact_request",
+    "age_proof",
+    "ad_request",
+    "report",
+    "age_estimate",
+    "connection",
+    "block",
+)
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 

@@ -1,7 +1,11 @@
-"""Giving the engine its media assessor, loaded only when the first media event arrives.
+"""Building the media parts: the ingest that adapters run before the engine, and the engine's detector.
 
-Most scans carry no media; loading the hash banks into an index and the nudity model costs
-seconds and memory, so the assessor is built on first use. Without the ``media`` extra a media
+``build_media(sql_engine, base_dir, nudity=True)`` returns ``(ingest, detector)``: ``ingest`` is
+the adapters' hook (``scan(..., prepare=ingest)``, ``create_app(..., prepare=ingest)``), which
+turns each media event into a prepared one (hashes and nudity score computed, bytes dropped);
+``detector`` goes into ``Engine(media=detector)`` and matches those hashes against the banks in
+memory. Both load on the first media event, not before: most scans carry no media, and the hash
+banks and the nudity model take seconds and memory to load. Without the ``media`` extra a media
 event gets a precise error reason instead of a silent allow.
 """
 
@@ -10,44 +14,68 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from trygg.events import MediaEvent
+from trygg.events import Event, MediaEvent
+from trygg.media.detect import MediaDetector
 from trygg.media.errors import MediaError
+from trygg.media.facts import MediaFacts, PreparedMedia
 
 
 class MediaUnavailable(MediaError):
-    """The media extra is not installed: media events cannot be assessed here."""
+    """The media extra is not installed: media events cannot be processed here."""
 
 
-class LazyMediaAssessor:
-    """Builds ``trygg.media.assess.MediaAssessor`` over the store's banks on the first call."""
+class LazyMediaIngest:
+    """The adapters' prepare hook; builds :class:`trygg.media.ingest.MediaIngest` on the first
+    media event (other events pass through untouched and load nothing)."""
 
-    def __init__(self, sql_engine: Any, base_dir: str | Path | None) -> None:
+    def __init__(self, base_dir: str | Path | None, nudity: bool = True, video_every_seconds: float = 1.0) -> None:
         """``base_dir``: where media paths are resolved; None accepts only ``data`` and ``pdq``
-        (an HTTP client must not make the server read its own files)."""
-        self._sql_engine = sql_engine
-        self._base_dir = Path(base_dir) if base_dir is not None else None
-        self._assessor: Any = None
+        (an HTTP client must not make the server read its own files). ``nudity``: score images
+        with the bundled classifier when the ``nudity`` extra is installed."""
+        self._base_dir = base_dir
+        self._nudity = nudity
+        self._video_every_seconds = video_every_seconds
+        self._ingest: Any = None
+
+    def __call__(self, event: Event) -> Event:
+        if not isinstance(event, MediaEvent) or isinstance(event, PreparedMedia):
+            return event
+        if self._ingest is None:
+            try:
+                self._ingest = self._build()
+            except MediaUnavailable as exc:
+                return PreparedMedia.of(event, MediaFacts(error=exc))
+        return self._ingest(event)
 
     def _build(self) -> Any:
         try:
-            from trygg.media.assess import MediaAssessor
-            from trygg.media.banks import BankStore
-            from trygg.media.matcher import Matcher
+            from trygg.media.ingest import MediaIngest
         except ImportError as exc:
             raise MediaUnavailable("media", f"media events need the 'media' extra: {exc}") from None
-        nudity = None
-        try:
-            from trygg.media.nudity import NudityClassifier, NudityUnavailable
+        scorer = None
+        if self._nudity:
+            try:
+                from trygg.media.nudity import NudityClassifier, NudityUnavailable
 
-            nudity = NudityClassifier()
-        except (ImportError, NudityUnavailable):
-            nudity = None  # hash matching still works; nudity protection is reported as off
-        base_dir = self._base_dir if self._base_dir is not None else Path.cwd()
-        return MediaAssessor(Matcher(BankStore(engine=self._sql_engine)), nudity=nudity, base_dir=base_dir)
+                scorer = NudityClassifier()
+            except (ImportError, NudityUnavailable):
+                scorer = None  # hash matching still works; nudity protection is off
+        return MediaIngest(self._base_dir, nudity=scorer, video_every_seconds=self._video_every_seconds)
 
-    def assess(self, event: MediaEvent, sender_is_minor: bool | None, recipient_is_minor: bool | None) -> Any:
-        if event.path and self._base_dir is None:
-            raise MediaError(event.path, "media paths are not accepted here; send 'data' (base64) or 'pdq'")
-        if self._assessor is None:
-            self._assessor = self._build()
-        return self._assessor.assess(event, sender_is_minor, recipient_is_minor)
+
+def load_matcher(sql_engine: Any) -> Any:
+    """Every bank of the store's database, loaded into memory (``trygg.media.matcher.Matcher``)."""
+    try:
+        from trygg.media.banks import BankStore
+        from trygg.media.matcher import Matcher
+    except ImportError as exc:
+        raise MediaUnavailable("media", f"media events need the 'media' extra: {exc}") from None
+    return Matcher(BankStore(engine=sql_engine))
+
+
+def build_media(
+    sql_engine: Any, base_dir: str | Path | None, nudity: bool = True, video_every_seconds: float = 1.0
+) -> tuple[LazyMediaIngest, MediaDetector]:
+    """The ingest hook and the engine's media detector over the banks in ``sql_engine``'s database."""
+    ingest = LazyMediaIngest(base_dir, nudity=nudity, video_every_seconds=video_every_seconds)
+    return ingest, MediaDetector(load=lambda: load_matcher(sql_engine))

@@ -8,13 +8,14 @@ engine sees them, and everything the batch changed is written back in one transa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
 from trygg.decision import Decision
 from trygg.engine import Engine
 from trygg.events import Event, EventError, ParsedLine, event_field
+from trygg.sinks import Sink
 from trygg.store.repository import Store
 
 #: Events per transaction. Each batch writes the state of every conversation it touched, so
@@ -62,19 +63,24 @@ def _batches(parsed: Iterable[ParsedLine], size: int) -> Iterator[list[ParsedLin
 
 
 #: Fields of any event type that name a user whose age picture the engine may need.
-_USER_FIELDS = ("user_id", "sender_id", "recipient_id", "reporter_id", "reported_id")
+_USER_FIELDS = ("user_id", "sender_id", "recipient_id", "reporter_id", "reported_id", "other_id", "blocker_id", "blocked_id")
 
 
 def scan(
     parsed: Iterable[ParsedLine],
     engine: Engine,
     store: Store | None = None,
-    on_decision: Callable[[Decision], None] | None = None,
+    sinks: Sequence[Sink] = (),
     on_progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    prepare: Callable[[Event], Event] | None = None,
     resident: bool = False,
 ) -> ScanReport:
-    """Run events through ``engine``, persisting to ``store`` when given; never raises on bad lines.
+    """Run events through ``engine``, persisting to ``store`` when given, then giving each
+    batch's decisions and new alerts to every sink; never raises on bad lines.
+
+    ``prepare`` runs on each event just before the engine: the edge step that does the I/O the
+    engine must not (the media ingest reads and hashes media, see ``trygg.media_wiring``).
 
     ``resident``: the engine is a long-lived one that wrote everything it holds (the API
     server's), so the conversations and users it has in memory are current and only the ones
@@ -105,9 +111,10 @@ def scan(
         decisions: list[Decision] = []
         for event in events:
             event_id = event_field(event, "event_id")
-            duplicates_before = engine.duplicates
+            if prepare is not None:
+                event = prepare(event)
             decision = engine.process(event)
-            if engine.duplicates > duplicates_before:
+            if event_id is not None and engine.is_duplicate(event_id):
                 report.duplicates += 1
                 continue
             if event_id is None:  # account facts: idempotent, applied again on every run
@@ -119,12 +126,10 @@ def scan(
                 report.decisions += 1
                 report.severe_decisions += int(decision.severe)
                 decisions.append(decision)
-                if on_decision is not None:
-                    on_decision(decision)
 
         dirty_conversations, dirty_users = engine.drain_dirty()
+        alerts = _new_alerts(engine, dirty_conversations, store, alerted)
         if store is not None:
-            alerts = _new_alerts(engine, dirty_conversations, store, alerted)
             store.write_batch(
                 written_events,
                 decisions,
@@ -132,6 +137,8 @@ def scan(
                 {uid: engine.dump_user(uid) for uid in dirty_users},
                 alerts,
             )
+        for sink in sinks:
+            sink.write(decisions, alerts)
         if on_progress is not None:
             on_progress(len(batch))
 
@@ -173,8 +180,9 @@ def _load_conversations(conversation_ids: list[str], engine: Engine, store: Stor
     loaded.update(wanted)
 
 
-def _new_alerts(engine: Engine, conversation_ids: set[str], store: Store, alerted: set[str]) -> list[dict]:
-    """Alert rows for conversations flagged for the first time in this batch."""
+def _new_alerts(engine: Engine, conversation_ids: set[str], store: Store | None, alerted: set[str]) -> list[dict]:
+    """Alert rows for conversations flagged for the first time in this batch (and, with a
+    store, never alerted in an earlier run)."""
     flagged = {}
     for cid in conversation_ids:
         if cid in alerted:
@@ -184,7 +192,7 @@ def _new_alerts(engine: Engine, conversation_ids: set[str], store: Store, alerte
             flagged[cid] = summary
     if not flagged:
         return []
-    already = store.alerted_conversations(flagged)
+    already = store.alerted_conversations(flagged) if store is not None else set()
     alerted.update(flagged)
     return [
         {

@@ -49,8 +49,17 @@ class AgePicture:
     adult_indicator_events: list[str] = field(default_factory=list)
     #: Ages verified by an age-assurance method outrank everything else.
     verified_adult: bool | None = None
+    #: Declared birth date (ISO), when the platform sends one: the declared age follows it.
+    birth_date: str | None = None
+    #: Age-assurance evidence besides chat (declarations, proofs, estimates): dicts written and
+    #: weighed by :mod:`trygg.age.assurance` (kind, method, assurance, age range, time).
+    evidence: list[dict] = field(default_factory=list)
+    #: Flags raised once each (e.g. ``suspected_adult_posing_as_teen``), so a flag acts once.
+    flags: list[str] = field(default_factory=list)
     #: Derived (p_adult, deception), recomputed on every change: read once per message per user.
     _belief: tuple[float, bool] | None = field(default=None, init=False, repr=False, compare=False)
+    #: The protective reading under one policy's age rules (trygg.age.assurance), cached the same way.
+    _reading: tuple[object, object] | None = field(default=None, init=False, repr=False, compare=False)
 
     # ---------------------------------------------------------------- updates
     def declare(self, age: int | None) -> bool:
@@ -58,7 +67,7 @@ class AgePicture:
         if age == self.declared_age:
             return False
         self.declared_age = age
-        self._belief = None
+        self._belief = self._reading = None
         return True
 
     def observe(self, signals: Iterable[Signal], text: str | None = None) -> bool:
@@ -89,13 +98,13 @@ class AgePicture:
                     del self.adult_indicator_events[:-MAX_KEPT]
                     changed = True
         if changed:
-            self._belief = None
+            self._belief = self._reading = None
         return changed
 
     def verify(self, adult: bool) -> None:
         """Record the outcome of an age-assurance check (outranks every claim)."""
         self.verified_adult = adult
-        self._belief = None
+        self._belief = self._reading = None
 
     # ---------------------------------------------------------------- reading
     def _last(self, adult: bool, min_score: float = 0.0) -> int | None:
@@ -207,6 +216,12 @@ class AgePicture:
             out["adult_indicator_events"] = list(self.adult_indicator_events)
         if self.verified_adult is not None:
             out["verified_adult"] = self.verified_adult
+        if self.birth_date is not None:
+            out["birth_date"] = self.birth_date
+        if self.evidence:
+            out["evidence"] = [dict(e) for e in self.evidence]
+        if self.flags:
+            out["flags"] = list(self.flags)
         return out
 
     @classmethod
@@ -219,6 +234,9 @@ class AgePicture:
                 adult_evidence=float(data.get("adult_evidence", 0.0)),  # type: ignore[arg-type]
                 adult_indicator_events=[str(e) for e in data.get("adult_indicator_events", [])],  # type: ignore[union-attr]
                 verified_adult=data.get("verified_adult"),  # type: ignore[arg-type]
+                birth_date=None if data.get("birth_date") is None else str(data["birth_date"]),
+                evidence=[dict(e) for e in data.get("evidence", [])],  # type: ignore[union-attr]
+                flags=[str(f) for f in data.get("flags", [])],  # type: ignore[union-attr]
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"invalid age picture: {exc}") from None

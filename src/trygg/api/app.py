@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -32,11 +32,12 @@ from trygg.api.review_routes import review_router
 from trygg.api.webhooks import WebhookSettings, WebhookWorker
 from trygg.cases.service import CaseService
 from trygg.cases.vault import Keyring
-from trygg.decision import Decision
+from trygg.compose import Settings, build_pipeline
 from trygg.engine import Engine
 from trygg.events import Event, EventError, ParsedLine, StrictModeError, parse_event
 from trygg.scan import ScanReport, scan
-from trygg.store.base import Base
+from trygg.sinks import CollectingSink
+from trygg.store.base import Base, create_schema
 from trygg.store.repository import Store
 
 #: Largest request body accepted (a batch of events, base64 media included).
@@ -75,19 +76,22 @@ def create_app(
     rate_limit: RateLimit | None = None,
     webhooks: WebhookSettings | None = None,
     console: Any = None,
+    prepare: Callable[[Event], Event] | None = None,
 ) -> FastAPI:
     """Build the app around one store and one in-process engine (serialised by a lock).
 
-    ``keyring`` opens the evidence vault (escalation, evidence views, reports); ``rate_limit``
-    is per key; ``webhooks`` turns on decision webhooks and their delivery thread; ``console``
+    ``prepare`` runs on each event before the engine (the media ingest, see
+    ``trygg.media_wiring``); without an engine, the composition root builds both. ``keyring``
+    opens the evidence vault (escalation, evidence views, reports); ``rate_limit`` is per key; ``webhooks`` turns on decision webhooks and their delivery thread; ``console``
     is a :class:`trygg.web.ConsoleSettings` (default settings when None; ``False`` leaves the
     console out).
     """
-    engine = engine or Engine()
+    if engine is None:
+        pipeline = build_pipeline(Settings(media_dir=None), store=store)  # clients send data or pdq, never server paths
+        engine, prepare = pipeline.engine, prepare or pipeline.prepare
     lock = threading.Lock()
     buckets = TokenBuckets(rate_limit or RateLimit())
     service = CaseService(store.engine, keyring=keyring)
-    sink = CaseSink(store.engine, decision_webhooks=webhooks is not None)
     worker = WebhookWorker(store.engine, webhooks) if webhooks is not None else None
 
     @asynccontextmanager
@@ -106,17 +110,17 @@ def create_app(
     def ingest(parsed: list[ParsedLine]) -> tuple[ScanReport, list[dict[str, Any]]]:
         """Decide, persist, and file cases: the engine's output path for API traffic."""
         by_id = {getattr(p.event, "event_id", None): p.event for p in parsed}
-        decisions: list[Decision] = []
+        answer = CollectingSink()
+        filed = CaseSink(store.engine, engine, by_id.get, decision_webhooks=webhooks is not None)
         with lock:
             # The app's engine is the only writer of its store: what it holds in memory is current.
-            report = scan(parsed, engine, store, on_decision=decisions.append, resident=True)
-            linked = sink.write(engine, [(by_id[d.event_id], d) for d in decisions])
+            report = scan(parsed, engine, store, sinks=[answer, filed], prepare=prepare, resident=True)
         answers = []
-        for decision in decisions:
-            answer = decision.as_dict()
-            if decision.event_id in linked:
-                answer["case_id"] = linked[decision.event_id]
-            answers.append(answer)
+        for decision in answer.decisions:
+            out = decision.as_dict()
+            if decision.event_id in filed.linked:
+                out["case_id"] = filed.linked[decision.event_id]
+            answers.append(out)
         return report, answers
 
     app.state.ingest = ingest
@@ -279,6 +283,7 @@ def create_app(
         from trygg.web import ConsoleSettings, mount_console
 
         mount_console(app, store, engine, lock, service, console or ConsoleSettings.from_environment())
+    create_schema(store.engine)
     Base.metadata.create_all(store.engine)  # after the console's import registered its tables
     _publish_event_schema(app)
     return app

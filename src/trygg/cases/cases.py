@@ -437,7 +437,7 @@ def count_cases(session: Session, statuses: Iterable[str] | None = ACTIVE_STATUS
     return int(session.execute(query).scalar_one())
 
 
-def move(session: Session, row: CaseRow, status: str, at: datetime) -> str:
+def move(row: CaseRow, status: str, at: datetime) -> str:
     """Change the status if :data:`TRANSITIONS` allows it; the status it had."""
     if status not in TRANSITIONS.get(row.status, frozenset()):
         allowed = sorted(TRANSITIONS.get(row.status, frozenset())) or "none"

@@ -1,6 +1,6 @@
 """Case, audit, vault and outbox commands for the ``trygg`` CLI.
 
-``register(app)`` adds the groups ``cases`` (list, show, labels), ``audit`` (verify, head),
+``register(app)`` adds the groups ``cases`` (list, show, labels, grant), ``audit`` (verify, head),
 ``vault`` (purge, rotate-key) and ``outbox`` (deliver). The CLI acts as reviewer ``cli`` with
 ``admin``: whoever can run it already holds the database. Exit codes: 0 done, 1 the check
 failed (a broken audit chain, a failed rewrap), 2 unusable arguments.
@@ -58,7 +58,7 @@ def _time(value: str | None, option: str) -> datetime | None:
 
 
 # ---------------------------------------------------------------- cases
-cases_app = typer.Typer(help="Review cases: list the queue, show a case, export reviewer labels.", no_args_is_help=True)
+cases_app = typer.Typer(help="Review cases: list the queue, show a case, export reviewer labels, grant reviewers.", no_args_is_help=True)
 
 
 @cases_app.command("list")
@@ -121,6 +121,24 @@ def cases_labels(
         for label in labels:
             handle.write(json.dumps(label, ensure_ascii=False) + "\n")
     typer.echo(f"{len(labels)} labels written to {out}", err=True)
+
+
+@cases_app.command("grant")
+def cases_grant(
+    reviewer_id: Annotated[str, typer.Argument(help="The reviewer's id (as the console knows them).")],
+    grant: Annotated[list[str], typer.Option("--grant", help="A role (viewer, reviewer, specialist, admin) or a permission; repeat.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    db: DbOption = None,
+) -> None:
+    """Create a reviewer or replace their permissions (audited)."""
+    from trygg.cases.permissions import add_reviewer
+
+    with _session(_engine(db)) as session, session.begin():
+        try:
+            reviewer = add_reviewer(session, CLI_ACTOR, reviewer_id, grant, name=name)
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
+    typer.echo(json.dumps({"reviewer_id": reviewer.reviewer_id, "permissions": sorted(reviewer.permissions)}))
 
 
 # ---------------------------------------------------------------- audit

@@ -27,8 +27,8 @@ def case_input(engine: Any, event: object, decision: Decision | None, content_ha
       likely minors, or in a one-to-one conversation the other party whatever their age;
     - media and contact requests: the sender, and the recipient as victim.
 
-    ``content_hash`` is the media's hash as the bank holds it (PDQ hex or SHA-256); a media
-    event's own ``pdq`` is used when none is given.
+    ``content_hash`` is the media's hash as the bank holds it (PDQ hex or SHA-256); without
+    it, the hash the media ingest computed is used (:func:`_media_hash`).
     """
     if decision is None:
         return None
@@ -40,8 +40,9 @@ def case_input(engine: Any, event: object, decision: Decision | None, content_ha
     if isinstance(event, (MediaEvent, ContactRequestEvent)):
         offender = event.sender_id
         victims = (event.recipient_id,) if event.recipient_id else ()
-        if isinstance(event, MediaEvent) and (content_hash or event.pdq):
-            media_hashes[event.event_id] = str(content_hash or event.pdq)
+        found = content_hash or (_media_hash(event) if isinstance(event, MediaEvent) else None)
+        if found:
+            media_hashes[event.event_id] = found
     elif isinstance(event, (MessageEvent, ReportEvent)):
         state = engine.conversations.get(event.conversation_id) if event.conversation_id else None
         if isinstance(event, ReportEvent):
@@ -61,3 +62,18 @@ def case_input(engine: Any, event: object, decision: Decision | None, content_ha
         return None
     minor_involved = any(ages.peek(uid).likely_minor for uid in victims)
     return CaseInput(decision, offender, victims, label, minor_involved, media_hashes)
+
+
+def _media_hash(event: MediaEvent) -> str | None:
+    """The media's own hash: an image's PDQ, a video's SHA-256 (banks match its frames, but the
+    false-positive record names the video), or the PDQ the platform sent. The ingest attaches
+    these as ``facts`` (``trygg.media.facts.PreparedMedia``); a bare event has only ``pdq``."""
+    facts = getattr(event, "facts", None)
+    if facts is not None:
+        if facts.image is not None:
+            return str(facts.image.pdq)
+        if facts.video is not None:
+            return str(facts.video.sha256)
+        if facts.pdq:
+            return str(facts.pdq)
+    return event.pdq

@@ -5,23 +5,19 @@ checks the reviewer's permission, requires a note for every reviewer action, and
 audit entry in the same transaction as the change. A refused operation is audited in a
 transaction of its own, so the refusal is kept although the operation is not done.
 
-Reviewer actions and what they do:
+Reviewer actions (each needs ``cases:act`` and a note):
 
-=================== ============== ==========================================================
-action              needs          effect
-=================== ============== ==========================================================
-``assign``          cases:act      sets the assignee
-``dismiss``         cases:act      status ``dismissed``, outcome ``dismissed``; each hash
-                                   match of the case becomes a media false-positive record
-``escalate``        cases:act      status ``escalated``, outcome ``confirmed``; the supplied
-                                   messages and the case's media hashes go into the vault
-``restrict_account`` cases:act     records the restriction, queues an ``account_restricted``
-                                   webhook; outcome ``confirmed``
-``prepare_report``  cases:act +    status ``reported``; evidence held a year from now; returns
-                    evidence:view  the :class:`~trygg.cases.report_input.ReportInput`; with
-                                   ``submit`` queues a ``report`` delivery (payload: case id)
-``close``           cases:act      status ``closed`` (from reported or dismissed)
-=================== ============== ==========================================================
+- ``assign``: sets the assignee.
+- ``dismiss``: status and outcome ``dismissed``; each hash match of the case becomes a media
+  false-positive record.
+- ``escalate``: status ``escalated``, outcome ``confirmed``; the supplied messages and the
+  case's media hashes go into the vault.
+- ``restrict_account``: records the restriction and queues an ``account_restricted`` webhook;
+  outcome ``confirmed``.
+- ``prepare_report`` (also ``evidence:view``): status ``reported``; evidence held a year from
+  now; returns the :class:`~trygg.cases.case_report.CaseReport`; with ``submit`` queues a
+  ``report`` delivery whose payload is the case id only.
+- ``close``: status ``closed`` (from reported or dismissed).
 """
 
 from __future__ import annotations
@@ -36,7 +32,7 @@ from sqlalchemy.orm import Session
 from trygg.cases import audit, cases, clock, outbox, vault
 from trygg.cases.cases import Case, CaseError, CaseInput, CasePolicy
 from trygg.cases.permissions import ADMIN, CASES_ACT, CASES_READ, EVIDENCE_VIEW, PermissionDenied, Reviewer, check
-from trygg.cases.report_input import ReportInput, build_report_input
+from trygg.cases.case_report import CaseReport, build_case_report
 from trygg.cases.tables import AccountRestrictionRow, CaseLinkRow, CaseRow, MediaFalsePositiveRow
 
 #: Longest note kept (a note is a reviewer's reason, not a place for evidence).
@@ -48,6 +44,8 @@ KIND_REPORT = "report"
 T = TypeVar("T")
 #: The change an action makes: (session, locked case row, time, audit detail to add to) -> result.
 Work = Callable[[Session, CaseRow, datetime, dict[str, Any]], T]
+#: Where escalation gets a case's message texts: the platform's own store, asked by event id.
+EvidenceSource = Callable[[Case], Sequence[vault.EvidenceItem]]
 
 
 def _note(note: str) -> str:
@@ -62,10 +60,19 @@ def _note(note: str) -> str:
 class CaseService:
     """Cases, queue, reviewer actions, evidence and labels over one database."""
 
-    def __init__(self, engine: Engine, keyring: vault.Keyring | None = None, policy: CasePolicy | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        keyring: vault.Keyring | None = None,
+        policy: CasePolicy | None = None,
+        evidence_source: EvidenceSource | None = None,
+    ) -> None:
+        """``evidence_source(case)`` fetches a case's messages from the platform (trygg keeps
+        no text) when a reviewer escalates without supplying them, e.g. from the console."""
         self.engine = engine
         self.keyring = keyring
         self.policy = policy or CasePolicy()
+        self.evidence_source = evidence_source
 
     # ------------------------------------------------------------------ plumbing
     def _session(self) -> Session:
@@ -156,7 +163,7 @@ class CaseService:
         """Dismiss the case; the ``(bank, content_hash)`` false positives it recorded."""
 
         def work(session: Session, row: CaseRow, at: datetime, detail: dict[str, Any]) -> list[tuple[str, str]]:
-            cases.move(session, row, cases.DISMISSED, at)
+            cases.move(row, cases.DISMISSED, at)
             row.outcome = "dismissed"
             recorded = []
             for media in cases.media_rows(session, row.case_id):
@@ -180,15 +187,19 @@ class CaseService:
     def escalate(
         self, reviewer: Reviewer, case_id: str, note: str, evidence: Sequence[vault.EvidenceItem] = (), label: str | None = None
     ) -> int:
-        """Escalate and preserve: ``evidence`` (messages with the text the platform supplies)
-        and the case's hash-matched media are sealed in the vault; the number of items sealed.
-        ``label`` overrides the case's label guess (the reviewer knows better)."""
+        """Escalate and preserve: ``evidence`` (messages with the text the platform supplies;
+        when empty, what the service's ``evidence_source`` returns for the case) and the case's
+        hash-matched media are sealed in the vault; the number of items sealed. ``label``
+        overrides the case's label guess (the reviewer knows better)."""
         keyring = self._keys()
         if label is not None and label not in cases.LABELS:
             raise CaseError(f"unknown label {label!r}; expected one of {sorted(cases.LABELS)}")
 
         def work(session: Session, row: CaseRow, at: datetime, detail: dict[str, Any]) -> int:
-            cases.move(session, row, cases.ESCALATED, at)
+            nonlocal evidence
+            if not evidence and self.evidence_source is not None:
+                evidence = list(self.evidence_source(cases.get_case(session, row.case_id)))
+            cases.move(row, cases.ESCALATED, at)
             row.outcome, row.escalated_at = "confirmed", at
             if label is not None:
                 detail["label"], detail["label_before"] = label, row.label_guess
@@ -230,31 +241,31 @@ class CaseService:
 
     def prepare_report(
         self, reviewer: Reviewer, case_id: str, note: str, age_pictures: Mapping[str, Any] | None = None, submit: bool = False
-    ) -> ReportInput:
+    ) -> CaseReport:
         """Mark the case reported, hold its evidence a year from now, and return the report's
         data (offender, victims with age pictures, messages and hashes from the vault)."""
         self._require(reviewer, EVIDENCE_VIEW, f"case:{case_id}")
         keyring = self._keys()
 
-        def work(session: Session, row: CaseRow, at: datetime, detail: dict[str, Any]) -> ReportInput:
-            cases.move(session, row, cases.REPORTED, at)
+        def work(session: Session, row: CaseRow, at: datetime, detail: dict[str, Any]) -> CaseReport:
+            cases.move(row, cases.REPORTED, at)
             row.outcome, row.reported_at = "confirmed", at
             detail["hold_until"] = clock.iso(vault.hold_from_report(session, reviewer.reviewer_id, row.case_id, at))
             if submit:
                 detail["outbox_id"] = outbox.enqueue(session, KIND_REPORT, {"case_id": row.case_id}, dedupe_key=f"report:{row.case_id}", at=at)
             session.flush()
-            return build_report_input(session, keyring, reviewer, row.case_id, age_pictures)
+            return build_case_report(session, keyring, reviewer, row.case_id, age_pictures)
 
         return self._act(reviewer, case_id, "prepare_report", note, work)
 
-    def report_input(self, reviewer: Reviewer, case_id: str, age_pictures: Mapping[str, Any] | None = None) -> ReportInput:
+    def case_report(self, reviewer: Reviewer, case_id: str, age_pictures: Mapping[str, Any] | None = None) -> CaseReport:
         """The report data of an escalated or reported case again (e.g. for a resubmission)."""
         self._require(reviewer, EVIDENCE_VIEW, f"case:{case_id}")
         with self._session() as session, session.begin():
-            return build_report_input(session, self._keys(), reviewer, case_id, age_pictures)
+            return build_case_report(session, self._keys(), reviewer, case_id, age_pictures)
 
     def close(self, reviewer: Reviewer, case_id: str, note: str) -> None:
-        self._act(reviewer, case_id, "close", note, lambda session, row, at, detail: cases.move(session, row, cases.CLOSED, at))
+        self._act(reviewer, case_id, "close", note, lambda session, row, at, detail: cases.move(row, cases.CLOSED, at))
 
     def extend_hold(self, reviewer: Reviewer, case_id: str, until: datetime, note: str) -> datetime:
         """Hold the case's evidence longer (e.g. at a law-enforcement request). Admin only."""

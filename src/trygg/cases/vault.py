@@ -87,10 +87,14 @@ class EvidenceItem:
 # ---------------------------------------------------------------- keys
 @dataclass(frozen=True)
 class Keyring:
-    """Named AES-256 keys; ``active`` seals new items, all of them open old ones."""
+    """Named AES-256 keys; ``active`` seals new items, all of them open old ones. Its repr
+    names the key ids only, so a keyring in a log line or a traceback shows no key."""
 
-    keys: Mapping[str, bytes]
+    keys: Mapping[str, bytes] = field(repr=False)
     active: str
+
+    def __repr__(self) -> str:
+        return f"Keyring(active={self.active!r}, key_ids={sorted(self.keys)!r})"
 
     def __post_init__(self) -> None:
         if self.active not in self.keys:
@@ -168,7 +172,10 @@ def rotate_keyfile(path: str | Path, key_id: str | None = None) -> Keyring:
     """Add a new active key to the key file (creating the file if there is none)."""
     path = Path(path)
     keyring = Keyring.from_file(path).rotated(key_id) if path.exists() else Keyring.generate(key_id)
-    write_keyfile(path, keyring)
+    try:
+        write_keyfile(path, keyring)
+    except OSError as exc:
+        raise VaultKeyError(f"vault key file {path}: {exc.strerror or exc}") from None
     return keyring
 
 

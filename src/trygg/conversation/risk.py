@@ -37,24 +37,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-#: Stages of grooming, in order (index = stage number).
-STAGES: tuple[str, ...] = ("none", "trust_building", "isolation", "sexualisation", "meeting_or_threat")
-
-#: Which stage each signal family belongs to; 0 = carries no stage on its own.
-FAMILY_STAGE: dict[str, int] = {
-    "compliments_trust": 1,
-    "age_inquiry": 1,
-    "gift_or_money_offer": 1,
-    "personal_info_request": 2,
-    "secrecy": 2,
-    "isolation": 2,
-    "platform_migration": 2,
-    "image_request": 3,
-    "sexual_talk": 3,
-    "meeting_request": 4,
-    "threat": 4,
-    "payment_details": 0,
-}
+from trygg.taxonomy import FAMILY_STAGE, STAGES
 
 #: Weight of each family's (decayed, max) score in the evidence sum.
 WEIGHTS: dict[str, float] = {

@@ -66,6 +66,8 @@ class Assessment:
     sender_likely_minor: bool = False
     #: ``(name, score)`` of the signals seen in this very event (media rules key on them).
     event_signals: tuple[tuple[str, float], ...] = ()
+    #: ``(signal name, action)`` for signals of this event that name an action (a hash bank's own).
+    event_signal_actions: tuple[tuple[str, str], ...] = ()
 
     @property
     def minor_target(self) -> bool:
@@ -108,6 +110,30 @@ class ConversationState:
     @property
     def flagged(self) -> bool:
         return self.first_alert_event_id is not None
+
+    def mark_alert(
+        self,
+        event_id: str,
+        offender_id: str | None = None,
+        label: str | None = None,
+        reasons: list[dict[str, object]] | None = None,
+    ) -> bool:
+        """Record the conversation's first alert; False (and nothing changes) once it has one.
+
+        The one place the first alert is set, whichever path raised it: the risk crossing the
+        alert line in :func:`step`, or a severe decision (a user report, a media match). The
+        offender, label and evidence are taken when given; otherwise they stay as the peak set them.
+        """
+        if self.first_alert_event_id is not None:
+            return False
+        self.first_alert_event_id = event_id
+        if offender_id is not None:
+            self.offender_id = offender_id
+        if label is not None and label != "benign":
+            self.label_guess = label
+        if reasons is not None:
+            self.reasons = reasons
+        return True
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -400,9 +426,8 @@ def _assess(
         if me.likely_adult:
             adult_id = offender
         reasons = _reasons(state.participants[offender], fusion, me, other, counterpart, model_p, offender)
-        if risk >= alert_risk and state.first_alert_event_id is None:
-            state.first_alert_event_id = event.event_id  # type: ignore[attr-defined]
-            first_alert = True
+        if risk >= alert_risk:
+            first_alert = state.mark_alert(event.event_id)  # type: ignore[attr-defined]
         if risk >= state.peak_risk:
             state.peak_risk = risk
             state.stage = max(state.stage, stage)

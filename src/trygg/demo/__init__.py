@@ -4,6 +4,8 @@ The conversations are written for this project (fictional, non-explicit): an adu
 teen grooming a 13-year-old (English), a sextortion attempt (Swedish), and two benign chats with
 surface cues that a naive filter would flag (a coach's meeting, a surprise party). The file ends
 with a malformed line and a re-sent event, to show that both are reported and lose nothing.
+Then the protective policy on four cases (trygg.demo.protection): a contact gate, a blocked ad,
+an age proof accepted and one rejected.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ def demo_events_path() -> Path:
 
 def run_demo(db_url: str | None, console: Console) -> None:
     """Scan the demo conversations into SQLite and explain every alert with its evidence."""
-    from trygg.engine import Engine
+    from trygg.compose import build_engine
     from trygg.scan import scan
+    from trygg.sinks import CollectingSink
     from trygg.store.repository import Store
 
     path = demo_events_path()
@@ -37,9 +40,10 @@ def run_demo(db_url: str | None, console: Console) -> None:
     with tempfile.TemporaryDirectory(prefix="trygg-demo-") as folder:
         url = db_url or f"sqlite:///{folder}/demo.db"
         store = Store(url)
-        engine = Engine()
-        decisions: list[Decision] = []
-        report = scan(read_events(path), engine, store, on_decision=decisions.append)
+        engine = build_engine(store=store)
+        collected = CollectingSink()
+        report = scan(read_events(path), engine, store, sinks=[collected])
+        decisions = collected.decisions
         counts = store.counts()
 
     console.print(f"[bold]trygg demo[/bold]: {path.name}, database {url}")
@@ -73,6 +77,9 @@ def run_demo(db_url: str | None, console: Console) -> None:
         f"stored: {counts['events']} events, {counts['decisions']} decisions, "
         f"{counts['conversations']} conversation states, {counts['alerts']} alerts"
     )
+    from trygg.demo.protection import run_protection_demo
+
+    run_protection_demo(console)
 
 
 def _evidence(reason: dict, texts: dict[str, str]) -> Text:

@@ -1,5 +1,8 @@
 """Hash banks in the database: create, import, export, add, remove, list, Take It Down.
 
+Adding entries from image or video files (which needs hashing) is one layer up, in
+:mod:`trygg.media.bank_files`; this module only stores hashes it is given.
+
 The database is the record (what is banked, where from, since when); the in-memory index in
 :mod:`trygg.media.matcher` is a cache of it that listeners keep current as entries change.
 Imports are all or nothing: a file with a bad line adds nothing and the error names every bad
@@ -24,87 +27,15 @@ from sqlalchemy.orm import Session
 from trygg.decision import ACTIONS
 from trygg.media.errors import BankError
 from trygg.media.hashing import MATCH_THRESHOLD
+from trygg.media.records import HASH_LENGTHS as HASH_LENGTHS  # re-exported with the value types
+from trygg.media.records import BankInfo, EntryInfo, EntrySpec, HashType
 from trygg.media.store import BankEntryRow, HashBankRow
 from trygg.store.base import create_schema, make_engine
 
-HashType = Literal["pdq", "md5", "sha256"]
-HASH_LENGTHS: dict[str, int] = {"pdq": 64, "md5": 32, "sha256": 64}
 #: Bank for hashes a minor submits of their own image (the Take It Down model).
 TAKE_IT_DOWN_BANK = "take_it_down"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
-_HEX = re.compile(r"^[0-9a-f]+$")
 _MAX_REPORTED_ERRORS = 20
-
-
-@dataclass(frozen=True)
-class BankInfo:
-    name: str
-    source: str
-    description: str
-    threshold: int
-    action: str
-    created_at: datetime
-    entries: int
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "source": self.source,
-            "description": self.description,
-            "threshold": self.threshold,
-            "action": self.action,
-            "created_at": self.created_at.isoformat(),
-            "entries": self.entries,
-        }
-
-
-def _check_hash(kind: str, value: str | None) -> str | None:
-    if value is None or value == "":
-        return None
-    text = value.strip().lower()
-    if len(text) != HASH_LENGTHS[kind] or not _HEX.match(text):
-        raise ValueError(f"{kind} must be {HASH_LENGTHS[kind]} hex digits, got {value!r}")
-    return text
-
-
-@dataclass(frozen=True)
-class EntrySpec:
-    """A hash to bank, validated on creation: at least one of PDQ, MD5, SHA-256."""
-
-    pdq: str | None = None
-    md5: str | None = None
-    sha256: str | None = None
-    quality: int | None = None
-    kind: Literal["image", "video_frame"] = "image"
-    video_key: str | None = None
-    label: str | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("pdq", "md5", "sha256"):
-            object.__setattr__(self, name, _check_hash(name, getattr(self, name)))
-        if not (self.pdq or self.md5 or self.sha256):
-            raise ValueError("an entry needs a pdq, md5 or sha256 hash")
-        if self.quality is not None and not 0 <= self.quality <= 100:
-            raise ValueError(f"quality must be 0..100, got {self.quality}")
-        if self.kind not in ("image", "video_frame"):
-            raise ValueError(f"kind must be 'image' or 'video_frame', got {self.kind!r}")
-        if self.kind == "video_frame" and not self.video_key:
-            raise ValueError("a video frame entry needs a video_key")
-
-
-@dataclass(frozen=True)
-class EntryInfo:
-    id: int
-    bank: str
-    pdq: str | None
-    md5: str | None
-    sha256: str | None
-    quality: int | None
-    kind: str
-    video_key: str | None
-    label: str | None
-    source: str
-    added_at: datetime
 
 
 #: Called with (bank name, entry ids, specs) after an add and (bank name, entry ids) after a remove.
@@ -260,35 +191,6 @@ class BankStore:
             yield from infos
             last = infos[-1].id
 
-    def entries_by_id(self, ids: Iterable[int]) -> dict[int, EntryInfo]:
-        """Entries for match hits (few), with their bank names."""
-        id_list = list(ids)
-        if not id_list:
-            return {}
-        with Session(self.engine) as session:
-            rows = session.execute(
-                select(BankEntryRow, HashBankRow.name)
-                .join(HashBankRow, HashBankRow.id == BankEntryRow.bank_id)
-                .where(BankEntryRow.id.in_(id_list))
-            ).all()
-            return {row.id: _entry(row, name) for row, name in rows}
-
-    def exact_matches(self, md5: str | None, sha256: str | None) -> list[EntryInfo]:
-        """Entries whose MD5 or SHA-256 equals the given ones: the database index is the lookup."""
-        conditions = []
-        if md5:
-            conditions.append(BankEntryRow.md5 == md5.lower())
-        if sha256:
-            conditions.append(BankEntryRow.sha256 == sha256.lower())
-        if not conditions:
-            return []
-        clause = conditions[0] if len(conditions) == 1 else conditions[0] | conditions[1]
-        with Session(self.engine) as session:
-            rows = session.execute(
-                select(BankEntryRow, HashBankRow.name).join(HashBankRow, HashBankRow.id == BankEntryRow.bank_id).where(clause)
-            ).all()
-            return [_entry(row, name) for row, name in rows]
-
     # -- files -----------------------------------------------------------------------------
 
     def import_file(self, bank: str, path: str | Path, hash_type: HashType = "pdq", source: str | None = None) -> int:
@@ -326,25 +228,6 @@ class BankStore:
                     out.write(value + "\n")
                     count += 1
         return count
-
-    def add_image(self, bank: str, path: str | Path, label: str | None = None) -> list[int]:
-        """Hash an image file and bank its PDQ, MD5 and SHA-256 (the file itself is not kept)."""
-        from trygg.media.hashing import hash_file
-
-        hashes = hash_file(path)
-        spec = EntrySpec(pdq=hashes.pdq, md5=hashes.md5, sha256=hashes.sha256, quality=hashes.quality, label=label)
-        return self.add_entries(bank, [spec], source=f"file:{Path(path).name}")
-
-    def add_video(self, bank: str, path: str | Path, label: str | None = None, every_seconds: float = 1.0) -> list[int]:
-        """Hash a video's frames and bank them under one ``video_key`` (the file's SHA-256)."""
-        from trygg.media.video import hash_video
-
-        video = hash_video(path, every_seconds=every_seconds)
-        specs = [EntrySpec(md5=video.md5, sha256=video.sha256, kind="video_frame", video_key=video.sha256, label=label)]
-        specs += [
-            EntrySpec(pdq=f.pdq, quality=f.quality, kind="video_frame", video_key=video.sha256, label=label) for f in video.frames
-        ]
-        return self.add_entries(bank, specs, source=f"file:{Path(path).name}")
 
     # -- Take It Down ----------------------------------------------------------------------
 

@@ -74,14 +74,14 @@ def match_command(
     """Match each file against every bank; JSON lines with the matches (empty list: none)."""
     from trygg.media.hashing import hash_file
     from trygg.media.matcher import Matcher
-    from trygg.media.video import hash_video, match_video
+    from trygg.media.video import hash_video
 
     matcher = Matcher(_store(db), follow=False)
     failed = False
     for path in files:
         try:
             if _is_video(path):
-                matches = match_video(matcher, hash_video(path, every_seconds=every))
+                matches = matcher.match_video(hash_video(path, every_seconds=every))
                 _emit({"file": str(path), "type": "video", "matches": [m.as_dict() for m in matches]})
             else:
                 hashes = hash_file(path)
@@ -180,6 +180,7 @@ def bank_add(
     db: DbOption = None,
 ) -> None:
     """Add hashes to a bank, given directly or computed from files."""
+    from trygg.media.bank_files import add_image, add_video
     from trygg.media.banks import EntrySpec
 
     if not (pdq or md5 or sha256 or files):
@@ -195,7 +196,7 @@ def bank_add(
             _emit({"bank": name, "added": store.add_entries(name, [spec], source="cli")})
         for path in files or []:
             try:
-                ids = store.add_video(name, path, label, every) if _is_video(path) else store.add_image(name, path, label)
+                ids = add_video(store, name, path, label, every) if _is_video(path) else add_image(store, name, path, label)
                 _emit({"bank": name, "file": str(path), "added": ids})
             except MediaError as exc:
                 failed = True

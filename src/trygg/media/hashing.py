@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -28,11 +27,11 @@ import pdqhash
 from PIL import Image, UnidentifiedImageError
 
 from trygg.media.errors import CorruptImageError, ImageTooLargeError, NotAnImageError
+from trygg.media.facts import QUALITY_THRESHOLD as QUALITY_THRESHOLD  # re-exported: defined with the value types
+from trygg.media.facts import ImageHashes
 
 #: Recommended match threshold (PDQ README): Hamming distance <= 31 of 256 bits.
 MATCH_THRESHOLD = 31
-#: Hashes with quality below this are too featureless to match reliably (PDQ README).
-QUALITY_THRESHOLD = 50
 #: Largest file read at all.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 #: Largest image decoded: 50 megapixels (a 50 MP RGB image is 150 MB in memory).
@@ -45,37 +44,6 @@ BORDER_TOLERANCE = 24
 MIN_BAR_FRACTION = 0.04
 #: PDQ's dihedral order, as returned by ``pdqhash.compute_dihedral``.
 DIHEDRAL_NAMES = ("original", "rotate90", "rotate180", "rotate270", "flip_x", "flip_y", "flip_plus1", "flip_minus1")
-
-
-@dataclass(frozen=True)
-class ImageHashes:
-    """Every hash of one image; ``crop`` is the (left, top, right, bottom) box kept after border
-    removal, or ``None`` when the image had no border."""
-
-    pdq: str
-    quality: int
-    md5: str
-    sha256: str
-    width: int
-    height: int
-    dihedral: tuple[str, ...]
-    crop: tuple[int, int, int, int] | None = None
-
-    @property
-    def matchable(self) -> bool:
-        """Whether the PDQ hash is good enough to match (quality >= :data:`QUALITY_THRESHOLD`)."""
-        return self.quality >= QUALITY_THRESHOLD
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "pdq": self.pdq,
-            "quality": self.quality,
-            "md5": self.md5,
-            "sha256": self.sha256,
-            "width": self.width,
-            "height": self.height,
-            "crop": list(self.crop) if self.crop else None,
-        }
 
 
 def bits_to_hex(bits: np.ndarray) -> str:

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from trygg.signals.base import SIGNAL_FAMILIES
+from trygg.taxonomy import SIGNAL_FAMILIES, STAGE_FAMILIES
 
 _WORD = re.compile(r"\w+")
 
@@ -38,13 +38,8 @@ ADULT_AGE = 18
 #: Text logits are clipped so that one odd message cannot dominate an author's summary.
 TEXT_CLIP = 8.0
 
-#: Families grouped into grooming stages (trust → isolation → sexualisation → meeting / threat).
-STAGES: dict[str, tuple[str, ...]] = {
-    "trust": ("compliments_trust", "personal_info_request", "age_inquiry"),
-    "isolation": ("secrecy", "isolation", "platform_migration"),
-    "sexualisation": ("sexual_talk", "image_request"),
-    "escalation": ("meeting_request", "threat", "gift_or_money_offer", "payment_details"),
-}
+#: Families grouped into grooming stages: the one taxonomy the rules read too.
+STAGES: dict[str, tuple[str, ...]] = STAGE_FAMILIES
 #: Families that are tactics when aimed at a minor (not the minor's own disclosure).
 TACTICS: tuple[str, ...] = tuple(f for f in SIGNAL_FAMILIES if f not in ("age_disclosure",))
 _FAMILY_INDEX = {name: i for i, name in enumerate(SIGNAL_FAMILIES)}

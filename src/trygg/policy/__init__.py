@@ -5,18 +5,24 @@ and each change must be reviewable, diffable and attributable (every Decision na
 ``policy.id``, e.g. ``default@1``). A policy in ``mode = "shadow"`` computes what it would do
 and returns it as evidence on an ``allow`` decision, so a new rule set can run beside the
 enforced one before it acts on anyone.
+
+The protective sections (age assurance, teen defaults, contact gates, ads, content ratings) are
+parsed by :mod:`trygg.policy.protection` into ``Policy.protection``; schema errors name the file,
+the line (found by :mod:`trygg.policy.lines`) and the key.
 """
 
 from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from trygg.conversation.state import Assessment
 from trygg.decision import ACTIONS, SEVERE_ACTIONS, Decision
+from trygg.policy.lines import key_lines, line_of
+from trygg.policy.protection import SECTIONS, Protection, parse_protection
 
 _RULE_KEYS = {
     "action",
@@ -30,6 +36,7 @@ _RULE_KEYS = {
     "first_alert",
     "signals",
     "min_score",
+    "signal_action",
 }
 _LABELS = {"grooming", "solicitation", "sextortion", "benign"}
 _EVENT_TYPES = {"message", "media", "contact_request", "report", "age_proof", "ad_request"}
@@ -54,6 +61,9 @@ class Rule:
     first_alert: bool = False
     signals: frozenset[str] | None = None
     min_score: float = 0.0
+    #: The rule holds only when a signal of this event (one of ``signals``, if given) names this
+    #: action as its data: a hash bank's own action, chosen by the bank's owner.
+    signal_action: str | None = None
 
     def matches(self, a: Assessment) -> bool:
         if a.event_type not in self.event_types or a.risk < self.min_risk:
@@ -70,6 +80,10 @@ class Rule:
             return False
         if self.first_alert and not a.first_alert:
             return False
+        if self.signal_action is not None and not any(
+            action == self.signal_action and (self.signals is None or name in self.signals) for name, action in a.event_signal_actions
+        ):
+            return False
         return not (self.signals is not None and not any(name in self.signals and score >= self.min_score for name, score in a.event_signals))
 
 
@@ -82,6 +96,7 @@ class Policy:
     rules: tuple[Rule, ...]
     alert_risk: float = 0.6
     mode: str = "enforce"
+    protection: Protection = field(default_factory=Protection)
 
     @property
     def id(self) -> str:
@@ -107,14 +122,18 @@ class Policy:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise PolicyError(f"{source}: invalid TOML: {exc}") from None
-        return cls.from_dict(data, source)
+        return cls.from_dict(data, source, text)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object], source: str = "<policy>") -> Policy:
-        def fail(key: str, message: str) -> PolicyError:
-            return PolicyError(f"{source}: {key}: {message}")
+    def from_dict(cls, data: Mapping[str, object], source: str = "<policy>", text: str | None = None) -> Policy:
+        lines = key_lines(text) if text is not None else {}
 
-        unknown = set(data) - {"name", "version", "mode", "alert_risk", "rules"}
+        def fail(key: str, message: str) -> PolicyError:
+            line = line_of(lines, key)
+            where = f"{source}:{line}" if line is not None else source
+            return PolicyError(f"{where}: {key}: {message}")
+
+        unknown = set(data) - {"name", "version", "mode", "alert_risk", "rules", *SECTIONS}
         if unknown:
             raise fail(min(unknown), "unknown key")
         name = data.get("name")
@@ -131,7 +150,8 @@ class Policy:
         if not isinstance(raw_rules, list) or not raw_rules:
             raise fail("rules", "required, a non-empty array of tables ([[rules]])")
         rules = tuple(_rule(raw, f"rules[{i}]", fail) for i, raw in enumerate(raw_rules))
-        return cls(name=name, version=version, rules=rules, alert_risk=alert_risk, mode=str(mode))
+        protection = parse_protection(data, fail)
+        return cls(name=name, version=version, rules=rules, alert_risk=alert_risk, mode=str(mode), protection=protection)
 
     def __post_init__(self) -> None:
         # Rules grouped by event type, so a message is checked against message rules only.
@@ -153,8 +173,10 @@ class Policy:
             return Decision(event_id, ("allow",), assessment.risk, reasons, self.id, assessment.conversation_id or None)
         rules = self._by_type.get(assessment.event_type, ())  # type: ignore[attr-defined]
         actions = {rule.action for rule in rules if rule.matches(assessment)}
-        if "warn_recipient" in actions:
-            actions.discard("nudge_recipient")  # the warning is the stronger form of the nudge
+        if "warn_recipient" in actions and assessment.event_type != "media":
+            # The warning is the stronger form of the nudge. Not for media: there the nudge is the
+            # minor sender's prompt and the warning the recipient's, so both stand.
+            actions.discard("nudge_recipient")
         ordered = tuple(a for a in ACTIONS if a in actions)
         if self.mode == "shadow" and ordered:
             reasons = reasons + ({"signal": "policy_shadow", "would": list(ordered), "policy": self.id},)
@@ -167,6 +189,30 @@ class Policy:
             policy=self.id,
             conversation_id=assessment.conversation_id or None,
         )
+
+    def has_rules_for(self, event_type: str) -> bool:
+        """Whether any [[rules]] entry applies to ``event_type`` (saves building an assessment)."""
+        return event_type in self._by_type  # type: ignore[attr-defined]
+
+    def conclude(
+        self,
+        event_id: str,
+        findings: list[tuple[tuple[str, ...], dict[str, object]]],
+        risk: float = 0.0,
+        conversation_id: str | None = None,
+    ) -> Decision:
+        """The decision of the protective sections: each finding is (actions, reason naming its rule).
+
+        Findings without actions still become reasons (teen defaults applied, targeting dropped),
+        and a shadow policy reports what it would do instead of doing it, as ``decide`` does.
+        """
+        actions = {action for acts, _ in findings for action in acts}
+        ordered = tuple(a for a in ACTIONS if a in actions)
+        reasons = tuple(reason for _, reason in findings)
+        if self.mode == "shadow" and ordered:
+            reasons = reasons + ({"signal": "policy_shadow", "would": list(ordered), "policy": self.id},)
+            ordered = ()
+        return Decision(event_id, ordered or ("allow",), risk, reasons, self.id, conversation_id)
 
     @property
     def severe_actions(self) -> frozenset[str]:
@@ -211,6 +257,9 @@ def _rule(raw: object, where: str, fail) -> Rule:  # type: ignore[no-untyped-def
     sender = raw.get("sender")
     if sender not in (None, "offender", "any"):
         raise fail(f"{where}.sender", f"must be 'offender' or 'any', got {sender!r}")
+    signal_action = raw.get("signal_action")
+    if signal_action is not None and (signal_action not in ACTIONS or signal_action == "allow"):
+        raise fail(f"{where}.signal_action", f"must be one of {', '.join(ACTIONS[1:])}, got {signal_action!r}")
     return Rule(
         action=action,
         min_risk=_risk(raw.get("min_risk", 0.0), f"{where}.min_risk", fail),
@@ -223,7 +272,24 @@ def _rule(raw: object, where: str, fail) -> Rule:  # type: ignore[no-untyped-def
         first_alert=_flag(raw, "first_alert", where, fail),
         signals=_names(raw, "signals", where, None, fail),
         min_score=_risk(raw.get("min_score", 0.0), f"{where}.min_score", fail),
+        signal_action=signal_action,
     )
 
 
-__all__ = ["Policy", "PolicyError", "Rule"]
+def merge(first: Decision, second: Decision | None) -> Decision:
+    """One decision for an event that two parts decided on (the conversation rules and a flag)."""
+    if second is None or not second.reasons:
+        return first
+    actions = (set(first.actions) | set(second.actions)) - {"allow"}
+    return Decision(
+        first.event_id,
+        tuple(a for a in ACTIONS if a in actions) or ("allow",),
+        max(first.risk, second.risk),
+        first.reasons + tuple(r for r in second.reasons if r not in first.reasons),
+        first.policy,
+        first.conversation_id,
+        first.case_id,
+    )
+
+
+__all__ = ["Policy", "PolicyError", "Protection", "Rule", "merge"]

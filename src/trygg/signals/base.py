@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trygg.taxonomy import SIGNAL_FAMILIES
+
+__all__ = ["SIGNAL_FAMILIES", "Signal"]
+
 
 @dataclass(frozen=True, slots=True)
 class Signal:
@@ -12,6 +16,8 @@ class Signal:
     ``span`` is a half-open character range ``[start, end)`` into the *original* text the user
     wrote (not the normalised text), so evidence can be highlighted exactly as sent.
     ``value`` carries an extracted fact where the family has one (e.g. the stated age).
+    ``action`` is an action the evidence itself names, for the policy to weigh (a hash bank's
+    own action rides on its ``hash_match``; see the policy's ``signal_action`` condition).
     """
 
     name: str
@@ -21,6 +27,7 @@ class Signal:
     language: str | None = None
     value: int | str | None = None
     pattern_id: str | None = None
+    action: str | None = None
 
     def as_reason(self) -> dict[str, object]:
         reason: dict[str, object] = {"signal": self.name, "score": round(self.score, 4), "event_id": self.event_id}
@@ -31,23 +38,3 @@ class Signal:
         if self.value is not None:
             reason["value"] = self.value
         return reason
-
-
-#: The signal families every language pack may define (issue 2 lists them). ``adult_indicator``
-#: (adult life cues: work commute, spouse, mortgage) lets the age picture catch an adult posing as a teen.
-SIGNAL_FAMILIES: tuple[str, ...] = (
-    "age_inquiry",
-    "age_disclosure",
-    "adult_indicator",
-    "personal_info_request",
-    "compliments_trust",
-    "secrecy",
-    "isolation",
-    "platform_migration",
-    "meeting_request",
-    "gift_or_money_offer",
-    "image_request",
-    "sexual_talk",
-    "threat",
-    "payment_details",
-)

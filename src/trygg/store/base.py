@@ -48,13 +48,11 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create every table registered on :class:`Base` (importing the table modules first)."""
-    import trygg.api.audit  # noqa: F401  (API audit log)
-    import trygg.api.keys  # noqa: F401  (API keys)
-    import trygg.store.tables  # noqa: F401  (registers core tables)
+    """Create every table registered on :class:`Base` that does not exist yet.
 
-    try:
-        import trygg.media.store  # noqa: F401  (registers hash-bank tables when media is present)
-    except ImportError:
-        pass
+    A table registers itself when its module is imported: the core tables through
+    ``trygg.store.repository``, the API's keys and audit log through ``trygg.api``, the hash
+    banks through ``trygg.media``. The store never imports the packages above it; whoever uses a
+    table imports its module first, and calling this again later adds the tables it brought.
+    """
     Base.metadata.create_all(engine)

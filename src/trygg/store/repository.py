@@ -172,8 +172,8 @@ def _event_row(event: Event) -> dict[str, Any]:
         "event_id": fields["event_id"],
         "type": fields["type"],
         "conversation_id": fields.get("conversation_id"),
-        "sender_id": fields.get("sender_id") or fields.get("user_id") or fields.get("reporter_id"),
-        "recipient_id": fields.get("recipient_id") or fields.get("reported_id"),
+        "sender_id": fields.get("sender_id") or fields.get("user_id") or fields.get("reporter_id") or fields.get("blocker_id"),
+        "recipient_id": fields.get("recipient_id") or fields.get("reported_id") or fields.get("other_id") or fields.get("blocked_id"),
         "sent_at": fields.get("sent_at"),
         "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None,
     }

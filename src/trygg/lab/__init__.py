@@ -1,0 +1,1 @@
+"""The lab: evaluation, data-set readers, training and benchmarks, apart from the shipped runtime."""

@@ -1,0 +1,66 @@
+"""One taxonomy of signal families and grooming stages, read by rules, state and model alike.
+
+Why one place: the rules' risk fusion, the conversation state and the learned model's features
+all group families into stages. When each kept its own grouping they disagreed (the model put
+gifts with escalation and personal-information requests with trust; the fusion put them with
+trust-building and isolation), so the same message meant different things to the two halves of
+the detector. Language packs may only define families named here (``trygg.lang.pack`` checks).
+
+The stages follow the grooming literature's order (O'Connell 2003; the ChatCoder2 codebook):
+trust building (flattery, gifts, asking age), isolation and risk assessment (secrecy, personal
+information, moving to another app), sexualisation (sexual talk, asking for images), then
+meeting or coercion (arranging to meet, threats). Some families carry no stage of their own:
+an age stated, adult-life cues, payment details (a Swish number is ordinary between friends).
+"""
+
+from __future__ import annotations
+
+#: Every signal family a detector may emit for a message; the order is the model's feature order.
+SIGNAL_FAMILIES: tuple[str, ...] = (
+    "age_inquiry",
+    "age_disclosure",
+    "adult_indicator",
+    "personal_info_request",
+    "compliments_trust",
+    "secrecy",
+    "isolation",
+    "platform_migration",
+    "meeting_request",
+    "gift_or_money_offer",
+    "image_request",
+    "sexual_talk",
+    "threat",
+    "payment_details",
+)
+
+#: Stages of grooming, in order (index = stage number; 0 = none).
+STAGES: tuple[str, ...] = ("none", "trust_building", "isolation", "sexualisation", "meeting_or_threat")
+
+#: The stage each family belongs to (0: the family carries no stage on its own).
+FAMILY_STAGE: dict[str, int] = {
+    "age_inquiry": 1,
+    "age_disclosure": 0,
+    "adult_indicator": 0,
+    "personal_info_request": 2,
+    "compliments_trust": 1,
+    "secrecy": 2,
+    "isolation": 2,
+    "platform_migration": 2,
+    "meeting_request": 4,
+    "gift_or_money_offer": 1,
+    "image_request": 3,
+    "sexual_talk": 3,
+    "threat": 4,
+    "payment_details": 0,
+}
+
+
+def families_of_stage(stage: int) -> tuple[str, ...]:
+    """The families of one stage, in :data:`SIGNAL_FAMILIES` order."""
+    return tuple(f for f in SIGNAL_FAMILIES if FAMILY_STAGE[f] == stage)
+
+
+#: The stages that carry families (1..4), by name: what the model counts per author.
+STAGE_FAMILIES: dict[str, tuple[str, ...]] = {STAGES[s]: families_of_stage(s) for s in range(1, len(STAGES))}
+
+assert set(FAMILY_STAGE) == set(SIGNAL_FAMILIES), "every family needs a stage (0 for none)"
