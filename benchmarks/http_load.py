@@ -35,16 +35,12 @@ def serve(database_url: str, port: int, key_file: Path, use_model: bool) -> None
     from trygg.api.app import create_app
     from trygg.api.keys import create_key
     from trygg.api.ratelimit import RateLimit
-    from trygg.engine import Engine
+    from trygg.compose import Settings, build_pipeline
     from trygg.store.repository import Store
 
-    model = None
-    if use_model:
-        from trygg.model import load_default
-
-        model = load_default()
     store = Store(database_url)
-    app = create_app(store, Engine(model=model), rate_limit=RateLimit(rate=10_000, burst=10_000), console=False)
+    pipeline = build_pipeline(Settings(media_dir=None, model=use_model), store=store)  # as `trygg serve` builds it
+    app = create_app(store, pipeline.engine, prepare=pipeline.prepare, rate_limit=RateLimit(rate=10_000, burst=10_000), console=False)
     key_file.write_text(create_key(store.engine, "bench", ["ingest"]))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
@@ -68,7 +64,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def run(events: int, batch: int, clients: int, use_model: bool) -> dict[str, object]:
-    from trygg.bench import generate_stream
+    from trygg.lab.bench import generate_stream
     from trygg.store.repository import Store
 
     with tempfile.TemporaryDirectory(prefix="trygg-http-bench-") as folder:
