@@ -130,6 +130,7 @@ def test_evidence_needs_its_own_permission_checked_on_every_request(demo) -> Non
     assert "<mark" in shown and "how old are you" in shown
     hidden = viewer.get(f"/console/cases/{case_id}").text
     assert "<mark" not in hidden and "how old are you" not in hidden and "permission to view child-safety evidence" in hidden
+    assert 'value="restrict_account"' in hidden and 'value="prepare_report"' not in hidden  # a report reads evidence
     assert "demo-media.svg" not in hidden and "demo-media.svg" in shown  # media is not loaded without the permission
     # Granting the permission takes effect at the next request, without signing in again.
     with Session(store.engine) as session, session.begin():
@@ -212,3 +213,15 @@ def test_a_fresh_server_process_creates_the_console_tables(tmp_path: Path) -> No
     src = str(Path(__file__).resolve().parents[1] / "src")
     out = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": src}).stdout
     assert "console_sessions" in out and "console_credentials" in out and "cases" in out and "outbox" in out
+
+
+def test_a_viewer_reads_cases_but_is_offered_no_actions_and_cannot_post_one(demo) -> None:
+    url, service = demo
+    create_reviewer(service.app.state.store.engine, "test", "vic", ["viewer"], "correct horse battery")
+    client = _sign_in(url, "vic", "correct horse battery")
+    case_id = _top_case(client)
+    page = client.get(f"/console/cases/{case_id}").text
+    assert 'class="act"' not in page and "case.open" in page
+    refused = client.post(f"/console/cases/{case_id}/act", data={"action": "dismiss", "note": "not mine to do", "csrf": _csrf(page)})
+    assert refused.status_code == 403
+    assert "permission.denied" in _audit_actions(service, case_id) and "case.dismiss" not in _audit_actions(service, case_id)

@@ -27,7 +27,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from trygg.cases.cases import CaseError
-from trygg.cases.permissions import EVIDENCE_VIEW, PermissionDenied
+from trygg.cases.permissions import CASES_ACT, EVIDENCE_VIEW, PermissionDenied, Reviewer
 from trygg.cases.service import CaseService
 from trygg.cases.vault import VaultError
 from trygg.engine import Engine
@@ -205,7 +205,7 @@ def _router(store: Store, engine: Engine, lock: threading.Lock, service: CaseSer
             has_text=any(entry["segments"] for entry in timeline),
             vault_error=vault_error,
             ages=views.age_pictures(store, engine, lock, [case.offender_id, *case.victims]),
-            actions=ACTIONS_BY_STATUS.get(case.status, ()),
+            actions=_offered(who.reviewer, case.status),
             done=done,
             error=error,
         )
@@ -242,6 +242,14 @@ def _router(store: Store, engine: Engine, lock: threading.Lock, service: CaseSer
         return RedirectResponse(f"/console/cases/{quote(case_id)}?done=1", status_code=303)
 
     return router
+
+
+def _offered(reviewer: Reviewer, status: str) -> tuple[str, ...]:
+    """The actions to offer: what the status allows and the reviewer may do (the case library
+    checks again when one is submitted)."""
+    if not reviewer.can(CASES_ACT):
+        return ()
+    return tuple(a for a in ACTIONS_BY_STATUS.get(status, ()) if a != "prepare_report" or reviewer.can(EVIDENCE_VIEW))
 
 
 def _timeline(database: Any, case: Any, evidence: dict[str, Any], media_url: str | None) -> list[dict[str, Any]]:
