@@ -225,3 +225,19 @@ def test_a_viewer_reads_cases_but_is_offered_no_actions_and_cannot_post_one(demo
     refused = client.post(f"/console/cases/{case_id}/act", data={"action": "dismiss", "note": "not mine to do", "csrf": _csrf(page)})
     assert refused.status_code == 403
     assert "permission.denied" in _audit_actions(service, case_id) and "case.dismiss" not in _audit_actions(service, case_id)
+
+
+def test_sign_in_attempts_per_reviewer_are_limited(demo) -> None:
+    url, service = demo
+    client = httpx.Client(base_url=url)
+    statuses = []
+    for _ in range(10):
+        page = client.get("/console/login")
+        statuses.append(client.post("/console/login", data={"reviewer_id": service.reviewer_id, "password": "guess", "csrf": _csrf(page.text)}).status_code)
+    assert statuses == [303] * 10
+    page = client.get("/console/login")
+    throttled = client.post("/console/login", data={"reviewer_id": service.reviewer_id, "password": service.password, "csrf": _csrf(page.text)})
+    assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) >= 1 and "trygg_session" not in throttled.cookies
+    # other accounts keep their own budget
+    create_reviewer(service.app.state.store.engine, "test", "other", ["viewer"], "correct horse battery")
+    assert _sign_in(url, "other", "correct horse battery").get("/console/queue").status_code == 200

@@ -26,6 +26,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from trygg.api.ratelimit import RateLimit, TokenBuckets
 from trygg.cases.cases import CaseError
 from trygg.cases.permissions import CASES_ACT, EVIDENCE_VIEW, PermissionDenied, Reviewer
 from trygg.cases.service import CaseService
@@ -38,6 +39,9 @@ from trygg.web import auth, i18n, views
 SESSION_COOKIE = "trygg_session"
 LOGIN_CSRF_COOKIE = "trygg_login_csrf"
 LANGUAGE_COOKIE = "trygg_lang"
+#: Sign-in attempts per reviewer id: a burst of 10, then one every 30 seconds (Argon2 makes each
+#: guess slow; this makes guessing one account's password hopeless).
+SIGN_IN_LIMIT = RateLimit(rate=1 / 30, burst=10)
 #: Most timeline events shown on one case page.
 MAX_TIMELINE = 500
 #: Actions a case in each status offers (the case library refuses anything else anyway).
@@ -93,6 +97,7 @@ def _router(store: Store, engine: Engine, lock: threading.Lock, service: CaseSer
     database = store.engine
     templates = Environment(loader=PackageLoader("trygg.web", "templates"), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
     lifetime = timedelta(hours=settings.session_hours)
+    attempts = TokenBuckets(SIGN_IN_LIMIT)
 
     def language(request: Request) -> str:
         return i18n.choose(request.cookies.get(LANGUAGE_COOKIE), settings.language, request.headers.get("accept-language"))
@@ -132,6 +137,11 @@ def _router(store: Store, engine: Engine, lock: threading.Lock, service: CaseSer
     def login(request: Request, reviewer_id: str = Form(..., max_length=256), password: str = Form(..., max_length=1024), csrf: str = Form("")) -> Response:
         if not auth.csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE), csrf):
             return render(request, "login.html", status=403, csrf="", failed=False, csrf_failed=True, who=None)
+        wait = attempts.take(reviewer_id.strip())
+        if wait:
+            response = render(request, "login.html", status=429, csrf="", failed=False, throttled=True, who=None)
+            response.headers["Retry-After"] = attempts.retry_after(wait)
+            return response
         result = auth.sign_in(database, reviewer_id.strip(), password, lifetime)
         if result is None:
             return RedirectResponse("/console/login?failed=1", status_code=303)
