@@ -1,4 +1,5 @@
-"""`make bench`: the pipeline benchmark (rules only and with the model, as a ratio) and media.
+"""`make bench`: the pipeline benchmark (rules only and with the model, as a ratio), the HTTP
+load test (benchmarks/http_load.py) and media.
 
 Each figure comes from one run on this machine; shared machines are noisy, so compare the
 ratios printed here rather than absolute numbers across runs.
@@ -35,6 +36,8 @@ def main() -> None:
     print(json.dumps({"rules_only": rules, "with_model": model}))
     print("policy (protective evaluation per event)")
     subprocess.run([sys.executable, str(HERE / "bench_policy.py")], check=True)
+    print("HTTP: batches of events to POST /v1/events on loopback (server in its own process)")
+    subprocess.run([sys.executable, str(HERE / "http_load.py")], check=True)
     media = HERE / "bench_media.py"
     if media.exists():
         print("media")

@@ -91,7 +91,8 @@ def test_bad_events_are_reported_by_index_and_good_ones_kept(server) -> None:
     assert response.status_code == 207
     body = response.json()
     assert [d["event_id"] for d in body["decisions"]] == ["k1"]
-    assert [(e["index"], e["field"]) for e in body["errors"]] == [(1, "conversation_id"), (2, "type")]
+    # every bad field of the bad message is named, not only the first
+    assert [(e["index"], e["field"]) for e in body["errors"]] == [(1, "conversation_id"), (1, "sender_id"), (1, "text"), (2, "type")]
     assert body["duplicates"] == 1
     assert Store(str(store.engine.url)).known_event_ids(["k1", "k2"]) == {"k1"}
 

@@ -74,3 +74,14 @@ def test_age_trust_list_without_the_handover_is_refused(tmp_path: Path) -> None:
     anchors.write_text("")
     with pytest.raises(ValueError, match="age_client_id"):
         build_engine(Settings(model=False, age_trust_list=anchors))
+
+
+def test_every_environment_variable_the_code_reads_is_documented() -> None:
+    """A TRYGG_ variable read anywhere in the package is a setting someone must be able to find."""
+    import re
+
+    source = Path(__file__).resolve().parents[1] / "src" / "trygg"
+    named = {m for f in source.rglob("*.py") for m in re.findall(r"\bTRYGG_[A-Z][A-Z0-9_]*\b", f.read_text(encoding="utf-8"))}
+    named -= {"TRYGG_ACTIONS"}  # a constant's name (trygg.reports.moderation), not a variable
+    documented = DOCS.read_text(encoding="utf-8")
+    assert sorted(v for v in named if f"`{v}`" not in documented) == []

@@ -287,8 +287,19 @@ def _print_eval(report: dict[str, Any]) -> None:
 @app.command()
 def demo(
     db: Annotated[Optional[str], typer.Option(help="Database URL (default: a fresh SQLite file in a temp folder).")] = None,
+    serve: Annotated[bool, typer.Option("--serve", help="Serve the API and review console on the demo data (needs the `api` extra).")] = False,
+    host: Annotated[str, typer.Option(help="With --serve: address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="With --serve: port to listen on.")] = 8000,
 ) -> None:
     """Run the main job end to end on the demo conversations shipped in the package."""
+    if serve:
+        try:
+            from trygg.demo.serve import serve_demo
+
+            serve_demo(host, port, Console())
+        except ImportError as exc:
+            raise _fail(f"--serve needs the 'api' extra: {exc}") from None
+        return
     from trygg.demo import run_demo
 
     run_demo(db, Console())
@@ -317,7 +328,7 @@ def bench(
         )
 
 
-apikey_app = typer.Typer(help="API keys for the HTTP API (scopes: events:write, conversations:read, banks:write, banks:submit).", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys for the HTTP API (scopes: ingest, review, admin; docs/api.md).", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
 
 
@@ -359,13 +370,18 @@ def serve(
     db: Annotated[Optional[str], typer.Option(help="Database URL.")] = None,
     policy: Annotated[Optional[Path], typer.Option(help="Policy TOML file.")] = None,
 ) -> None:
-    """Serve the HTTP API (needs the `api` extra)."""
+    """Serve the HTTP API and the review console at /console (needs the `api` extra).
+
+    Vault keys from TRYGG_VAULT_KEY_FILE or TRYGG_VAULT_KEYS; decision webhooks to
+    TRYGG_WEBHOOK_URL, signed with TRYGG_WEBHOOK_SECRET (docs/api.md)."""
     try:
         import uvicorn
 
         from trygg.api.app import create_app
     except ImportError as exc:
         raise _fail(f"the HTTP API needs the 'api' extra: {exc}") from None
+    from trygg.cases.vault import VaultKeyError
+    from trygg.compose import Settings, load_keyring, load_webhooks
     from trygg.store.repository import Store
 
     store = Store(db)
@@ -375,7 +391,15 @@ def serve(
         from trygg.policy.reload import reload_on_sighup
 
         reload_on_sighup(policy, engine)  # `kill -HUP PID` loads an edited policy without a restart
-    uvicorn.run(create_app(store, engine, prepare=pipeline.prepare, sinks=pipeline.sinks), host=host, port=port, log_level="info")
+    settings = Settings()
+    try:
+        keyring = load_keyring(settings)
+    except VaultKeyError as exc:
+        raise _fail(f"evidence vault: {exc}") from None
+    if keyring is None:
+        console.print("[yellow]warning[/yellow] no vault keyring (TRYGG_VAULT_KEY_FILE): escalation and evidence are unavailable")
+    served = create_app(store, engine, prepare=pipeline.prepare, keyring=keyring, webhooks=load_webhooks(settings))
+    uvicorn.run(served, host=host, port=port, log_level="info", proxy_headers=True)
 
 
 #: Packages whose commands live with them, each a module with ``register(app)``. A package's
@@ -388,6 +412,7 @@ COMMAND_MODULES = (
     "trygg.commands.policy",
     "trygg.commands.age",
     "trygg.commands.cases",
+    "trygg.commands.reviewer",
 )
 
 

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     cases: bool = Field(True, description="Open review cases from decisions that hold for review or report.")
     vault_key_file: Path | None = Field(None, description="JSON keyring file of the evidence vault (AES-256-GCM keys).")
     vault_keys: str | None = Field(None, description="The evidence vault's keyring JSON itself, for secret stores that inject values.")
+    webhook_url: str | None = Field(None, description="Where decision webhooks are delivered; None: no webhooks.")
+    webhook_secret: str | None = Field(None, description="HMAC-SHA256 secret that signs each webhook.")
 
 
 def load_policy(settings: Settings) -> Policy:
@@ -116,25 +118,31 @@ def load_mdoc_verifier(settings: Settings) -> Any:
 
 
 def output_sinks(settings: Settings, store: Any, engine: Engine) -> list[Sink]:
-    """The outputs every runner writes besides its own (a decisions file, an API answer): review
-    cases in the store's database when ``cases`` is on."""
+    """The outputs every runner writes besides its own (a decisions file, an API answer):
+    review cases, and decision webhooks when a webhook URL is set, in the store's database."""
     if not settings.cases or store is None:
         return []
     from trygg.cases.sink import CaseSink
 
-    return [CaseSink(case_service(settings, store), engine)]
+    return [CaseSink(store.engine, engine, decision_webhooks=settings.webhook_url is not None)]
 
 
-def case_service(settings: Settings, store: Any) -> Any:
-    """The case service over the store's database, with the vault's keyring when configured."""
-    from trygg.cases.service import CaseService
+def load_keyring(settings: Settings) -> Any:
+    """The evidence vault's keyring the settings name, or None when none is configured."""
     from trygg.cases.vault import KEY_FILE_ENV, KEYS_ENV, Keyring
-    from trygg.store.base import create_schema
 
-    create_schema(store.engine)  # the case tables, registered by importing trygg.cases
     given = {KEY_FILE_ENV: str(settings.vault_key_file or ""), KEYS_ENV: settings.vault_keys or ""}
-    keyring = Keyring.from_environment(given) if any(given.values()) else None
-    return CaseService(store.engine, keyring=keyring)
+    return Keyring.from_environment(given) if any(given.values()) else None
+
+
+def load_webhooks(settings: Settings) -> Any:
+    """Where decision webhooks go (HMAC-signed with the secret), or None when off."""
+    if settings.webhook_url is None:
+        return None
+    from trygg.api.webhooks import WebhookSettings
+
+    secret = settings.webhook_secret
+    return WebhookSettings(settings.webhook_url, secret.encode("utf-8") if secret else None)
 
 
 def build_engine(settings: Settings | None = None, store: Any = None, model: Any = None) -> Engine:

@@ -8,7 +8,7 @@ engine sees them, and everything the batch changed is written back in one transa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -40,6 +40,22 @@ class ScanReport:
     severe_decisions: int = 0
 
 
+class _Loaded:
+    """Ids whose state the engine has: loaded by this call, or (resident) held by the engine."""
+
+    __slots__ = ("held", "loaded")
+
+    def __init__(self, held: Mapping[str, object]) -> None:
+        self.held = held
+        self.loaded: set[str] = set()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.loaded or key in self.held
+
+    def update(self, ids: Iterable[str]) -> None:
+        self.loaded.update(ids)
+
+
 def _batches(parsed: Iterable[ParsedLine], size: int) -> Iterator[list[ParsedLine]]:
     iterator = iter(parsed)
     while batch := list(islice(iterator, size)):
@@ -58,17 +74,22 @@ def scan(
     on_progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
     prepare: Callable[[Event], Event] | None = None,
+    resident: bool = False,
 ) -> ScanReport:
     """Run events through ``engine``, persisting to ``store`` when given, then giving each
     batch's decisions and new alerts to every sink; never raises on bad lines.
 
     ``prepare`` runs on each event just before the engine: the edge step that does the I/O the
     engine must not (the media ingest reads and hashes media, see ``trygg.media_wiring``).
+
+    ``resident``: the engine is a long-lived one that wrote everything it holds (the API
+    server's), so the conversations and users it has in memory are current and only the ones
+    it lacks are loaded from the store; without it, each call reloads what its events touch.
     """
     report = ScanReport()
     seen_conversations: dict[str, None] = {}
-    loaded_conversations: set[str] = set()
-    loaded_users: set[str] = set()
+    loaded_conversations = _Loaded(engine.conversations if resident else {})
+    loaded_users = _Loaded(engine.ages if resident else {})
     alerted: set[str] = set()
     warnings_seen = len(engine.warnings)
 
@@ -140,20 +161,18 @@ def _skip_known(events: list[Event], store: Store, report: ScanReport) -> list[E
     return kept
 
 
-def _load_state(
-    events: list[Event], engine: Engine, store: Store, loaded_conversations: set[str], loaded_users: set[str]
-) -> None:
+def _load_state(events: list[Event], engine: Engine, store: Store, loaded_conversations: _Loaded, loaded_users: _Loaded) -> None:
     conversation_ids = {cid for e in events if (cid := e.__dict__.get("conversation_id"))}
     _load_conversations(list(conversation_ids), engine, store, loaded_conversations)
     # Straight from each event's field dict (what event_field reads): this runs for every event.
-    user_ids = {uid for e in events for uid in map(e.__dict__.get, _USER_FIELDS) if uid} - loaded_users
+    user_ids = {uid for e in events for uid in map(e.__dict__.get, _USER_FIELDS) if uid and uid not in loaded_users}
     if user_ids:
         for uid, picture in store.load_users(user_ids).items():
             engine.load_user(uid, picture)
         loaded_users.update(user_ids)
 
 
-def _load_conversations(conversation_ids: list[str], engine: Engine, store: Store, loaded: set[str]) -> None:
+def _load_conversations(conversation_ids: list[str], engine: Engine, store: Store, loaded: _Loaded) -> None:
     wanted = [cid for cid in conversation_ids if cid not in loaded]
     if not wanted:
         return

@@ -1,29 +1,43 @@
 """The HTTP API: the same events as the JSON Lines files, decisions back at once.
 
 Every call but ``/healthz`` needs an API key (``Authorization: Bearer trygg_...``) holding the
-scope of the route; every authenticated call is written to the audit log. Bodies are size-capped
-before parsing. A batch with bad events keeps the good ones: each bad event is reported by its
-index and field, exactly as the file reader reports lines.
+scope of the route (docs/api.md, "Scopes"); each key is rate limited by its own token bucket;
+every authenticated call is written to the audit log. Bodies are size-capped before parsing. A
+batch with bad events keeps the good ones: each bad field of each bad event is reported by the
+event's index, exactly as the file reader reports lines. Decisions that need a person open or
+update cases through :class:`trygg.cases.sink.CaseSink`; the review console is mounted
+under ``/console`` (:mod:`trygg.web`).
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from pydantic import Field, TypeAdapter, ValidationError
 
+import trygg.cases.tables  # noqa: F401  (registers the case tables on Base)
 from trygg.api import audit
+from trygg.cases.sink import CaseSink
 from trygg.api.keys import InvalidKey, Principal, authenticate
+from trygg.api.ratelimit import RateLimit, TokenBuckets
+from trygg.api.review_routes import review_router
+from trygg.api.webhooks import WebhookSettings, WebhookWorker
+from trygg.cases.service import CaseService
+from trygg.cases.vault import Keyring
 from trygg.compose import Settings, build_pipeline
 from trygg.engine import Engine
-from trygg.events import Event, ParsedLine, parse_event, StrictModeError
-from trygg.scan import scan
-from trygg.sinks import CollectingSink, Sink
-from trygg.store.base import create_schema
+from trygg.events import Event, EventError, ParsedLine, StrictModeError, parse_event
+from trygg.scan import ScanReport, scan
+from trygg.sinks import CollectingSink
+from trygg.store.base import Base, create_schema
 from trygg.store.repository import Store
 
 #: Largest request body accepted (a batch of events, base64 media included).
@@ -31,22 +45,91 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 #: Most events in one request.
 MAX_BATCH = 1000
 
+_EVENT_SCHEMA = TypeAdapter(Event)
+_BATCH_SCHEMA = TypeAdapter(Annotated[list[Event], Field(max_length=MAX_BATCH)])
+
+
+def field_errors(item: object, first: EventError) -> list[EventError]:
+    """Every bad field of one rejected event. The reader names the first (``first``); a client
+    fixing its integration wants them all at once. A missing or unknown type, or a non-object,
+    has only that one error."""
+    if not isinstance(item, dict) or first.field in ("type", "<line>"):
+        return [first]
+    try:
+        _EVENT_SCHEMA.validate_python(item)
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors():
+            loc = [str(part) for part in err["loc"]]
+            if loc and loc[0] == item.get("type"):
+                loc = loc[1:]
+            errors.append(EventError(first.line, ".".join(loc) or "<event>", err["msg"].removeprefix("Value error, ")))
+        return errors or [first]
+    return [first]
+
 
 def create_app(
     store: Store,
     engine: Engine | None = None,
+    *,
+    keyring: Keyring | None = None,
+    rate_limit: RateLimit | None = None,
+    webhooks: WebhookSettings | None = None,
+    console: Any = None,
     prepare: Callable[[Event], Event] | None = None,
-    sinks: Sequence[Sink] = (),
 ) -> FastAPI:
-    """Build the app around one store and one in-process engine (serialised by a lock);
-    ``prepare`` runs on each event before the engine (the media ingest, see ``trygg.media_wiring``),
-    ``sinks`` get every batch after it is stored (review cases), besides the caller's answer."""
-    create_schema(store.engine)  # the API's own tables (keys, audit), imported above
+    """Build the app around one store and one in-process engine (serialised by a lock).
+
+    ``prepare`` runs on each event before the engine (the media ingest, see
+    ``trygg.media_wiring``); without an engine, the composition root builds both. ``keyring``
+    opens the evidence vault (escalation, evidence views, reports); ``rate_limit`` is per key; ``webhooks`` turns on decision webhooks and their delivery thread; ``console``
+    is a :class:`trygg.web.ConsoleSettings` (default settings when None; ``False`` leaves the
+    console out).
+    """
     if engine is None:
         pipeline = build_pipeline(Settings(media_dir=None), store=store)  # clients send data or pdq, never server paths
-        engine, prepare, sinks = pipeline.engine, prepare or pipeline.prepare, pipeline.sinks
+        engine, prepare = pipeline.engine, prepare or pipeline.prepare
     lock = threading.Lock()
-    app = FastAPI(title="trygg", version="1", summary="Child-safety engine: events in, decisions out.")
+    buckets = TokenBuckets(rate_limit or RateLimit())
+    service = CaseService(store.engine, keyring=keyring)
+    worker = WebhookWorker(store.engine, webhooks) if webhooks is not None else None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(title="trygg", version="1", summary="Child-safety engine: events in, decisions out.", lifespan=lifespan)
+    app.state.store, app.state.engine, app.state.lock, app.state.service = store, engine, lock, service
+
+    def ingest(parsed: list[ParsedLine]) -> tuple[ScanReport, list[dict[str, Any]]]:
+        """Decide, persist, and file cases: the engine's output path for API traffic."""
+        answer = CollectingSink()
+        filed = CaseSink(store.engine, engine, decision_webhooks=webhooks is not None)
+        with lock:
+            # The app's engine is the only writer of its store: what it holds in memory is current.
+            report = scan(parsed, engine, store, sinks=[answer, filed], prepare=prepare, resident=True)
+        answers = []
+        for decision in answer.decisions:
+            out = decision.as_dict()
+            if decision.event_id in filed.linked:
+                out["case_id"] = filed.linked[decision.event_id]
+            answers.append(out)
+        return report, answers
+
+    app.state.ingest = ingest
+
+    @app.middleware("http")
+    async def cap_declared_size(request: Request, call_next: Any) -> Any:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return JSONResponse({"detail": f"body is {declared} bytes; limit {MAX_BODY_BYTES}"}, status_code=413)
+        return await call_next(request)
 
     def principal(request: Request) -> Principal:
         header = request.headers.get("authorization", "")
@@ -58,27 +141,31 @@ def create_app(
         except InvalidKey as exc:
             audit.record(store.engine, None, request.method, request.url.path, 401, str(exc))
             raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+        wait = buckets.take(found.key_id)
+        if wait:
+            audit.record(store.engine, found.key_id, request.method, request.url.path, 429, "rate limited")
+            raise HTTPException(429, "rate limit exceeded for this key", headers={"Retry-After": buckets.retry_after(wait)})
         request.state.principal = found
         return found
 
-    def require(scope: str) -> Any:
+    def require(scope: str, broad: str) -> Any:
         def check(request: Request, who: Principal = Depends(principal)) -> Principal:
-            if scope not in who.scopes:
+            if not who.allows(scope):
                 audit.record(store.engine, who.key_id, request.method, request.url.path, 403, f"needs {scope}")
-                raise HTTPException(403, f"this key lacks the scope '{scope}'")
+                raise HTTPException(403, f"this key lacks the scope '{broad}' (or '{scope}')")
             return who
 
         return check
 
-    async def read_json(request: Request) -> Any:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise HTTPException(413, f"body is {declared} bytes; limit {MAX_BODY_BYTES}")
-        body = b""
+    async def read_body(request: Request) -> bytes:
+        body = bytearray()
         async for chunk in request.stream():
             body += chunk
             if len(body) > MAX_BODY_BYTES:
                 raise HTTPException(413, f"body exceeds {MAX_BODY_BYTES} bytes")
+        return bytes(body)
+
+    def decode_json(body: bytes) -> Any:
         try:
             return json.loads(body.decode("utf-8"))
         except UnicodeDecodeError:
@@ -86,37 +173,74 @@ def create_app(
         except json.JSONDecodeError as exc:
             raise HTTPException(400, f"body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
 
+    async def read_json(request: Request) -> Any:
+        return decode_json(await read_body(request))
+
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post("/v1/events")
-    async def post_events(request: Request, who: Principal = Depends(require("events:write"))) -> JSONResponse:
-        """One event object or a list of them; returns decisions and per-event errors."""
-        payload = await read_json(request)
+    events_body = {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/Event"},
+                            {"type": "array", "items": {"$ref": "#/components/schemas/Event"}, "maxItems": MAX_BATCH},
+                        ]
+                    }
+                }
+            },
+        }
+    }
+
+    @app.post("/v1/events", openapi_extra=events_body)
+    async def post_events(request: Request, who: Principal = Depends(require("events:write", "ingest"))) -> Response:
+        """One event object or a list of them; returns decisions and per-field errors.
+
+        Idempotent by ``event_id``: a re-sent event is counted in ``duplicates`` and changes
+        nothing. Decisions that need a person carry the ``case_id`` they were filed under.
+        """
+        body = await read_body(request)
+        return await run_in_threadpool(handle_events, body, who)
+
+    def handle_events(body: bytes, who: Principal) -> Response:
+        parsed, rejected = parse_events(body)
+        report, answers = ingest(parsed)
+        errors = [{"index": e.line, "field": e.field, "message": e.message} for e in rejected]
+        status = 200 if not errors else (207 if report.processed or report.accounts or report.duplicates else 422)
+        audit.record(store.engine, who.key_id, "POST", "/v1/events", status, f"{report.processed} processed, {len(rejected)} errors")
+        content = {"decisions": answers, "errors": errors, "duplicates": report.duplicates, "warnings": report.warnings}
+        return Response(orjson.dumps(content), status_code=status, media_type="application/json")
+
+    def parse_events(body: bytes) -> tuple[list[ParsedLine], list[EventError]]:
+        """The body's events, and every bad field of the bad ones.
+
+        Fast path: a batch that is entirely valid is parsed and validated by pydantic in one
+        pass over the bytes. Anything else goes item by item, which names each error."""
+        if body.lstrip()[:1] == b"[":
+            try:
+                return [ParsedLine(i, event=e) for i, e in enumerate(_BATCH_SCHEMA.validate_json(body))], []
+            except ValidationError:
+                pass
+        payload = decode_json(body)
         items = payload if isinstance(payload, list) else [payload]
         if len(items) > MAX_BATCH:
             raise HTTPException(413, f"{len(items)} events in one request; limit {MAX_BATCH}")
-        parsed = []
+        parsed: list[ParsedLine] = []
+        rejected: list[EventError] = []
         for index, item in enumerate(items):
             try:
                 parsed.append(ParsedLine(index, event=parse_event(item, index)))
             except StrictModeError as exc:
-                parsed.append(ParsedLine(index, error=exc.error))
-        answer = CollectingSink()
-        with lock:
-            report = scan(parsed, engine, store, sinks=[answer, *sinks], prepare=prepare)
-        decisions = [d.as_dict() for d in answer.decisions]
-        errors = [{"index": e.line, "field": e.field, "message": e.message} for e in report.errors]
-        status = 200 if not errors else (207 if decisions or report.processed else 422)
-        audit.record(store.engine, who.key_id, "POST", "/v1/events", status, f"{report.processed} processed, {len(errors)} rejected")
-        return JSONResponse(
-            {"decisions": decisions, "errors": errors, "duplicates": report.duplicates, "warnings": report.warnings},
-            status_code=status,
-        )
+                rejected.extend(field_errors(item, exc.error))
+        return parsed, rejected
 
     @app.get("/v1/conversations/{conversation_id}")
-    def get_conversation(conversation_id: str, who: Principal = Depends(require("conversations:read"))) -> dict[str, Any]:
+    def get_conversation(conversation_id: str, who: Principal = Depends(require("conversations:read", "review"))) -> dict[str, Any]:
+        """The conversation's risk: flagged, label guess, risk, offender guess, reasons."""
         with lock:
             if conversation_id not in engine.conversations:
                 stored = store.load_conversations([conversation_id])
@@ -129,7 +253,7 @@ def create_app(
         return summary
 
     @app.post("/v1/take-it-down", status_code=201)
-    async def take_it_down(request: Request, who: Principal = Depends(require("banks:submit"))) -> dict[str, Any]:
+    async def take_it_down(request: Request, who: Principal = Depends(require("banks:submit", "ingest"))) -> dict[str, Any]:
         """A minor's own image hash, computed on their device (the image never comes here).
 
         No account or name is taken: only the hashes, which are then matched like any bank
@@ -153,4 +277,31 @@ def create_app(
         audit.record(store.engine, who.key_id, "POST", "/v1/take-it-down", 201, f"entry {entry_id}")
         return {"bank": "take_it_down", "entry_id": entry_id}
 
+    app.include_router(review_router(store, engine, lock, service, require))
+    if console is not False:
+        from trygg.web import ConsoleSettings, mount_console
+
+        mount_console(app, store, engine, lock, service, console or ConsoleSettings.from_environment())
+    create_schema(store.engine)
+    Base.metadata.create_all(store.engine)  # after the console's import registered its tables
+    _publish_event_schema(app)
     return app
+
+
+def _publish_event_schema(app: FastAPI) -> None:
+    """Put the event format's JSON Schema into the OpenAPI components, so ``/v1/events``
+    documents (and schema-driven fuzzers generate) real events."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        event = _EVENT_SCHEMA.json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(event.pop("$defs", {}))
+        components["Event"] = event
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -17,12 +17,26 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from trygg.store.base import Base
 
-#: Every scope an API key can hold, and what it allows.
+#: Every scope an API key can hold, and what it allows. ``ingest``, ``review`` and ``admin``
+#: are what keys are given; the fine-grained names are what routes check, and stay valid on
+#: their own for keys made before the three existed (docs/api.md, "Scopes").
 SCOPES: dict[str, str] = {
+    "ingest": "send events and receive decisions; submit Take It Down hashes (events:write, banks:submit)",
+    "review": "read conversation risk, age pictures and cases; act on cases (conversations:read, users:read, cases:read, cases:act)",
+    "admin": "everything, including hash-bank management and case evidence",
     "events:write": "send events and receive decisions",
     "conversations:read": "read conversation summaries (risk, offender guess, reasons)",
+    "users:read": "read a user's age picture",
+    "cases:read": "list and read cases and their audit trail",
+    "cases:act": "act on cases (dismiss, escalate, restrict, report)",
     "banks:write": "manage hash banks",
     "banks:submit": "add a self-submitted hash (Take It Down) to a bank",
+}
+#: The fine-grained scopes each broad scope grants (``admin`` grants every scope).
+GRANTS: dict[str, frozenset[str]] = {
+    "ingest": frozenset({"events:write", "banks:submit"}),
+    "review": frozenset({"conversations:read", "users:read", "cases:read", "cases:act"}),
+    "admin": frozenset(SCOPES),
 }
 PREFIX = "trygg"
 
@@ -46,6 +60,10 @@ class Principal:
     key_id: str
     name: str
     scopes: frozenset[str]
+
+    def allows(self, scope: str) -> bool:
+        """Whether the key holds ``scope`` itself or a broad scope that grants it."""
+        return scope in self.scopes or any(scope in GRANTS.get(held, ()) for held in self.scopes)
 
 
 class InvalidKey(Exception):
