@@ -33,8 +33,9 @@ class Signal:
         return reason
 
 
-#: The signal families every language pack may define (issue 2 lists them). ``adult_indicator``
+#: The tactic families every language pack defines (issue 2 lists them). ``adult_indicator``
 #: (adult life cues: work commute, spouse, mortgage) lets the age picture catch an adult posing as a teen.
+#: The learned model reads exactly these as features, so this tuple stays as the model was trained.
 SIGNAL_FAMILIES: tuple[str, ...] = (
     "age_inquiry",
     "age_disclosure",
@@ -51,3 +52,26 @@ SIGNAL_FAMILIES: tuple[str, ...] = (
     "threat",
     "payment_details",
 )
+
+#: Context families (issue 9): they say who is speaking and how, not which tactic is used, so the
+#: learned model does not read them (it was trained on :data:`SIGNAL_FAMILIES`); the age picture
+#: and the conversation state combine them with the tactics.
+#:
+#: ``deadline``: time pressure ("you have 24 hours", "innan ikväll"), what turns a threat and a
+#: demand into an ultimatum. ``implied_age``: life-stage cues of the speaker's own age (school
+#: stage, bedtimes, parents' rules, a first phone) with an estimated age as ``value``.
+#: ``protective``: safety advice to a peer (screenshot, block, report, tell an adult, Bris).
+#: ``reported_speech``: the speaker retells what someone else wrote ("a guy offered me...").
+#: ``family_cue``: the speaker writes as the other's family ("love, grandma", "mormor här").
+#: ``distress``: the speaker is frightened or in crisis ("I don't want to live", "snälla sluta").
+CONTEXT_FAMILIES: tuple[str, ...] = (
+    "deadline",
+    "implied_age",
+    "protective",
+    "reported_speech",
+    "family_cue",
+    "distress",
+)
+
+#: Every family a language pack may define.
+ALL_FAMILIES: tuple[str, ...] = SIGNAL_FAMILIES + CONTEXT_FAMILIES
