@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from trygg.age.picture import AgeBook, AgePicture
+from trygg.conversation.relationships import RelationshipBook
 from trygg.conversation.state import Assessment, ConversationState, record_report, step
 from trygg.decision import ACTIONS, Decision
 from trygg.events import (
@@ -23,6 +24,7 @@ from trygg.events import (
     ContactRequestEvent,
     MediaEvent,
     MessageEvent,
+    RelationshipEvent,
     ReportEvent,
     text_for_detection,
 )
@@ -37,6 +39,8 @@ from trygg.text.normalize import normalize
 MAX_SEEN_IDS = 1_000_000
 #: Warnings kept (the count goes on beyond).
 MAX_WARNINGS = 10_000
+#: Signal families that feed the sender's age picture.
+_AGE_SIGNALS = frozenset({"age_disclosure", "adult_indicator", "implied_age"})
 #: Risk given to a likely adult asking to contact a likely minor (a nudge, not an alert).
 CONTACT_RISK = 0.45
 
@@ -75,6 +79,7 @@ class Engine:
         self.model = model
         self.media = media
         self.ages = AgeBook()
+        self.relations = RelationshipBook()
         self.conversations: dict[str, ConversationState] = {}
         self._trackers: dict[str, LanguageTracker] = {}
         self._seen: dict[str, None] = {}
@@ -90,7 +95,8 @@ class Engine:
         """Decide on one event. Account events and repeats of a seen event id return None."""
         self._last_duplicate = None
         if isinstance(event, AccountEvent):
-            if self.ages.picture(event.user_id).declare(event.declared_age):
+            picture = self.ages.picture(event.user_id)
+            if picture.declare(event.declared_age) | picture.estimate(event.estimated_age):
                 self._dirty_users.add(event.user_id)
             return None
         event_id = getattr(event, "event_id", None)
@@ -110,6 +116,9 @@ class Engine:
             return self._contact_request(event)
         if isinstance(event, ReportEvent):
             return self._report(event)
+        if isinstance(event, RelationshipEvent):
+            if self.relations.record(event.user_id, event.other_id, event.relationship, event.ended):
+                self._dirty_users.update((event.user_id, event.other_id))  # links are stored with users
         return None
 
     def _state(self, conversation_id: str) -> ConversationState:
@@ -132,7 +141,7 @@ class Engine:
         tracker = self._track_language(state, text)
         language = tracker.language
         signals = detect_signals(normalized, event.event_id, language)
-        if signals and any(s.name in ("age_disclosure", "adult_indicator") for s in signals) and self.ages.picture(
+        if signals and any(s.name in _AGE_SIGNALS for s in signals) and self.ages.picture(
             event.sender_id
         ).observe(signals, text):
             self._dirty_users.add(event.sender_id)
@@ -151,7 +160,9 @@ class Engine:
                 state.language,
                 tracker.settled,
             )
-        state, assessment = step(state, event, signals, self.ages, model_scores, alert_risk=self.policy.alert_risk)
+        state, assessment = step(
+            state, event, signals, self.ages, model_scores, alert_risk=self.policy.alert_risk, relations=self.relations
+        )
         return self._decide(state, assessment, event)
 
     def _track_language(self, state: ConversationState, text: str) -> LanguageTracker:
@@ -243,7 +254,9 @@ class Engine:
     def _report(self, event: ReportEvent) -> Decision:
         if event.conversation_id:
             state = self._state(event.conversation_id)
-            state, assessment = record_report(state, event, self.ages, alert_risk=self.policy.alert_risk)
+            state, assessment = record_report(
+                state, event, self.ages, alert_risk=self.policy.alert_risk, relations=self.relations
+            )
             return self._decide(state, assessment, event)
         reported = self.ages.peek(event.reported_id)
         assessment = Assessment(
@@ -300,13 +313,20 @@ class Engine:
         self._trackers.pop(conversation_id, None)
 
     def dump_user(self, user_id: str) -> dict[str, object]:
-        return self.ages[user_id].to_dict()
+        out = self.ages.peek(user_id).to_dict()
+        links = self.relations.for_user(user_id)
+        if links:
+            out["relationships"] = links
+        return out
 
     def load_user(self, user_id: str, data: Mapping[str, object]) -> None:
         picture = AgePicture.from_dict(data)
         if picture.user_id != user_id:
             raise ValueError(f"age picture is for user {picture.user_id!r}, not {user_id!r}")
         self.ages[user_id] = picture
+        links = data.get("relationships")
+        if isinstance(links, Mapping):
+            self.relations.load_user(user_id, links)
 
     def is_duplicate(self, event_id: str) -> bool:
         """Whether the latest :meth:`process` call skipped ``event_id`` as already seen."""

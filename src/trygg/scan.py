@@ -46,7 +46,7 @@ def _batches(parsed: Iterable[ParsedLine], size: int) -> Iterator[list[ParsedLin
 
 
 #: Fields of any event type that name a user whose age picture the engine may need.
-_USER_FIELDS = ("user_id", "sender_id", "recipient_id", "reporter_id", "reported_id")
+_USER_FIELDS = ("user_id", "sender_id", "recipient_id", "reporter_id", "reported_id", "other_id")
 
 
 def scan(
