@@ -35,10 +35,13 @@ SEVERE_RISK = 0.9
 NOT_ADULT = 0.35
 #: Target p_minor from which the target is a likely minor (solicitation needs one).
 LIKELY_MINOR = 0.65
-#: A threat this strong (sharing images, telling family) needs only a demand beside it.
-CLEAR_THREAT = 0.6
-#: A weaker threat ("I kept everything") needs a demand and an ultimatum.
-THREAT = 0.5
+#: A threat this strong (conditional exposure: "or your class sees it", "leak", "expose") needs
+#: only a demand beside it. Plain sharing with family ("I'll show it to your mom", 0.6) is below
+#: it: that is also how grandparents share photos.
+CLEAR_THREAT = 0.7
+#: A weaker threat ("I kept everything", 0.65) needs a demand and an ultimatum. Above a bare
+#: deadline or "I'll tell your parents" (0.5-0.6 in the packs): a seller and a sibling say those.
+THREAT = 0.62
 DEMAND = 0.5
 ULTIMATUM = 0.5
 #: Solicitation: an offer of this score plus an intimate image request (private, underwear,
