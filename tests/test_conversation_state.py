@@ -252,7 +252,7 @@ def test_evidence_free_fusions_are_shared_exactly_and_bounded(monkeypatch):
 
     for pa, pm, deception, group in [(0.8, 0.8, False, False), (0.85, 0.5, True, False), (0.5, 0.75, False, True)]:
         for model_p in (None, 0.0, 0.3, 0.5, 0.5000001, 0.9, 1.5):
-            fresh = risk._fuse({}, pa, pm, deception, group, model_p)
+            fresh = risk._fuse({}, pa, pm, deception, group, model_p, risk.NO_CONTEXT)
             assert risk.fuse({}, pa, pm, deception, group, model_p) == fresh
             assert risk.fuse({}, pa, pm, deception, group, model_p) == fresh  # served from the memo
     monkeypatch.setattr(risk, "MODEL_CAN_LOWER", True)

@@ -80,3 +80,23 @@ def test_message_text_is_not_stored_only_its_hash(sqlite_url: str) -> None:
         dump = "\n".join(str(row) for table in ("events", "conversations", "users", "decisions") for row in connection.execute(sql(f"select * from {table}")))
     assert "Storgatan" not in dump
     assert "p1" in dump
+
+
+def test_a_relationship_survives_a_resumed_scan(db_url: str) -> None:
+    """A link sent in one run still lowers ordinary cues in the next (stored with the users)."""
+    link = '{"type":"relationship","event_id":"r1","user_id":"gran","other_id":"kid","relationship":"family"}'
+    ages = ['{"type":"account","user_id":"gran","declared_age":70}', '{"type":"account","user_id":"kid","declared_age":12}']
+    texts = ["i sent you 200, buy yourself something nice", "send me a pic of you when you're wearing it",
+             "keep it between us, your brother doesn't need to know"]
+    messages = [
+        json.dumps({"type": "message", "event_id": f"m{i}", "conversation_id": "c", "sender_id": "gran",
+                    "recipient_id": "kid", "text": text})
+        for i, text in enumerate(texts)
+    ]
+    _scan([link, *ages], db_url)
+    resumed, _ = _scan(messages, db_url)
+    assert resumed.relations.familiarity("kid", "gran") == 0.8
+    fresh = Engine()
+    for line in read_lines([*ages, *messages]):
+        fresh.process(line.event)
+    assert resumed.summary("c")["risk"] < fresh.summary("c")["risk"]

@@ -20,6 +20,7 @@ from trygg import protect
 from trygg.age.picture import AgeBook, AgePicture
 from trygg.age.proofs import AgeProofVerifier
 from trygg.contact.graph import ContactGraph
+from trygg.conversation.relationships import RelationshipBook
 from trygg.conversation.state import Assessment, ConversationState, record_report, step
 from trygg.decision import Decision
 from trygg.events import (
@@ -32,6 +33,7 @@ from trygg.events import (
     ContactRequestEvent,
     MediaEvent,
     MessageEvent,
+    RelationshipEvent,
     ReportEvent,
     text_for_detection,
 )
@@ -49,6 +51,8 @@ MAX_SEEN_IDS = 1_000_000
 MAX_WARNINGS = 10_000
 #: Events decided by the protective sections of the policy (trygg.protect).
 PROTECTIVE_EVENTS = (ContactRequestEvent, AdRequestEvent, AgeProofEvent, AgeEstimateEvent, ConnectionEvent, BlockEvent)
+#: Signal families that feed the sender's age picture.
+_AGE_SIGNALS = frozenset({"age_disclosure", "adult_indicator", "implied_age"})
 
 
 class ModelLike(Protocol):
@@ -92,6 +96,7 @@ class Engine:
         self.contacts = ContactGraph()
         #: Age proof verifiers by the proof event's ``method`` (e.g. ``eu_av_mdoc``).
         self.age_verifiers: dict[str, AgeProofVerifier] = {}
+        self.relations = RelationshipBook()
         self.conversations: dict[str, ConversationState] = {}
         self._trackers: dict[str, LanguageTracker] = {}
         self._seen: dict[str, None] = {}
@@ -125,6 +130,9 @@ class Engine:
             return self._protect(event)
         if isinstance(event, ReportEvent):
             return self._report(event)
+        if isinstance(event, RelationshipEvent):
+            if self.relations.record(event.user_id, event.other_id, event.relationship, event.ended):
+                self._dirty_users.update((event.user_id, event.other_id))  # links are stored with users
         return None
 
     def _state(self, conversation_id: str) -> ConversationState:
@@ -153,7 +161,7 @@ class Engine:
         else:
             signals = [signal for detector in detectors for signal in detector.detect(event, context)]
         age_flags = None
-        if signals and any(s.name in ("age_disclosure", "adult_indicator") for s in signals) and self.ages.picture(
+        if signals and any(s.name in _AGE_SIGNALS for s in signals) and self.ages.picture(
             event.sender_id
         ).observe(signals, text):
             self._dirty_users.add(event.sender_id)
@@ -173,7 +181,9 @@ class Engine:
                 state.language,
                 tracker.settled,
             )
-        state, assessment = step(state, event, signals, self.ages, model_scores, alert_risk=self.policy.alert_risk)
+        state, assessment = step(
+            state, event, signals, self.ages, model_scores, alert_risk=self.policy.alert_risk, relations=self.relations
+        )
         decision = self._decide(state, assessment, event)
         return decision if age_flags is None else merge(decision, age_flags)
 
@@ -240,7 +250,9 @@ class Engine:
             self._dirty_users.add(event.reported_id)
         if event.conversation_id:
             state = self._state(event.conversation_id)
-            state, assessment = record_report(state, event, self.ages, alert_risk=self.policy.alert_risk)
+            state, assessment = record_report(
+                state, event, self.ages, alert_risk=self.policy.alert_risk, relations=self.relations
+            )
             return merge(self._decide(state, assessment, event), complaint)
         reported = self.ages.peek(event.reported_id)
         assessment = Assessment(
@@ -302,6 +314,9 @@ class Engine:
         contact = self.contacts.dump(user_id)
         if contact:
             out["contact"] = contact
+        links = self.relations.for_user(user_id)
+        if links:
+            out["relationships"] = links
         return out
 
     def load_user(self, user_id: str, data: Mapping[str, object]) -> None:
@@ -312,6 +327,9 @@ class Engine:
         contact = data.get("contact")
         if isinstance(contact, Mapping):
             self.contacts.load(user_id, contact)
+        links = data.get("relationships")
+        if isinstance(links, Mapping):
+            self.relations.load_user(user_id, links)
 
     def is_duplicate(self, event_id: str) -> bool:
         """Whether the latest :meth:`process` call skipped ``event_id`` as already seen."""

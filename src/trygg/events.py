@@ -39,6 +39,9 @@ class AccountEvent(_EventBase):
     declared_age: Annotated[int, Field(ge=0, le=130)] | None = None
     #: A declared birth date; when given, the declared age is computed from it.
     birth_date: date | None = None
+    #: The platform's own age estimate (facial or behavioural estimation), v1.1; weaker than a
+    #: declared age in the age picture.
+    estimated_age: Annotated[int, Field(ge=0, le=130)] | None = None
     created_at: datetime | None = None
     country: Annotated[str, Field(min_length=2, max_length=2)] | None = None
 
@@ -152,6 +155,25 @@ class ReportEvent(_IdentifiedEvent):
     reason: Annotated[str, Field(min_length=1, max_length=64)]
 
 
+class RelationshipEvent(_IdentifiedEvent):
+    """What the platform knows about two users (v1.1): ``user_id`` is ``other_id``'s
+    ``relationship`` (a parent, a family-pairing link, ...); ``ended`` removes the link."""
+
+    type: Literal["relationship"]
+    user_id: Annotated[str, Field(min_length=1, max_length=256)]
+    other_id: Annotated[str, Field(min_length=1, max_length=256)]
+    relationship: Literal["parent", "guardian", "family", "family_pairing", "teacher", "coach", "mutual_friends"]
+    ended: bool = False
+    source: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    sent_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _two_users(self) -> "RelationshipEvent":
+        if self.user_id == self.other_id:
+            raise ValueError("a relationship needs two different users ('user_id' equals 'other_id')")
+        return self
+
+
 Event = Annotated[
     Union[
         AccountEvent,
@@ -164,6 +186,7 @@ Event = Annotated[
         AgeEstimateEvent,
         ConnectionEvent,
         BlockEvent,
+        RelationshipEvent,
     ],
     Field(discriminator="type"),
 ]
@@ -178,6 +201,7 @@ EVENT_TYPES = (
     "age_estimate",
     "connection",
     "block",
+    "relationship",
 )
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 

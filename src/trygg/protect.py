@@ -146,6 +146,7 @@ def _account(event: AccountEvent, policy: Policy, ages: AgeBook, contacts: Conta
     picture = ages.picture(event.user_id)
     created_on = event.created_at.date() if event.created_at is not None else None
     changed = declare(picture, event.declared_age, event.birth_date, today, created_on)
+    changed |= picture.estimate(event.estimated_age)  # the platform's own estimate, weaker than a declaration
     if event.created_at is not None:
         created = event.created_at.timestamp()
         if contacts.user(event.user_id).created_at != created:

@@ -15,7 +15,8 @@ an age stated, adult-life cues, payment details (a Swish number is ordinary betw
 
 from __future__ import annotations
 
-#: Every signal family a detector may emit for a message; the order is the model's feature order.
+#: The tactic families; the learned model reads exactly these as features, in this order, so a
+#: change here needs a retrained model (``trygg train``).
 SIGNAL_FAMILIES: tuple[str, ...] = (
     "age_inquiry",
     "age_disclosure",
@@ -32,6 +33,27 @@ SIGNAL_FAMILIES: tuple[str, ...] = (
     "threat",
     "payment_details",
 )
+
+#: Context families (issue 9): they say who is speaking and how, not which tactic is used, so the
+#: learned model does not read them; the age picture and the conversation state combine them
+#: with the tactics. ``deadline``: time pressure ("you have 24 hours", "innan ikväll"), what turns
+#: a threat and a demand into an ultimatum. ``implied_age``: life-stage cues of the speaker's own
+#: age (school stage, bedtimes, parents' rules, a first phone) with an estimated age as ``value``.
+#: ``protective``: safety advice to a peer (screenshot, block, report, tell an adult, Bris).
+#: ``reported_speech``: the speaker retells what someone else wrote ("a guy offered me...").
+#: ``family_cue``: the speaker writes as the other's family ("love, grandma", "mormor här").
+#: ``distress``: the speaker is frightened or in crisis ("I don't want to live", "snälla sluta").
+CONTEXT_FAMILIES: tuple[str, ...] = (
+    "deadline",
+    "implied_age",
+    "protective",
+    "reported_speech",
+    "family_cue",
+    "distress",
+)
+
+#: Every family a language pack may define.
+ALL_FAMILIES: tuple[str, ...] = SIGNAL_FAMILIES + CONTEXT_FAMILIES
 
 #: Stages of grooming, in order (index = stage number; 0 = none).
 STAGES: tuple[str, ...] = ("none", "trust_building", "isolation", "sexualisation", "meeting_or_threat")
@@ -52,6 +74,7 @@ FAMILY_STAGE: dict[str, int] = {
     "sexual_talk": 3,
     "threat": 4,
     "payment_details": 0,
+    **{family: 0 for family in CONTEXT_FAMILIES},
 }
 
 
@@ -63,4 +86,4 @@ def families_of_stage(stage: int) -> tuple[str, ...]:
 #: The stages that carry families (1..4), by name: what the model counts per author.
 STAGE_FAMILIES: dict[str, tuple[str, ...]] = {STAGES[s]: families_of_stage(s) for s in range(1, len(STAGES))}
 
-assert set(FAMILY_STAGE) == set(SIGNAL_FAMILIES), "every family needs a stage (0 for none)"
+assert set(FAMILY_STAGE) == set(ALL_FAMILIES), "every family needs a stage (0 for none)"

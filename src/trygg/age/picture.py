@@ -7,7 +7,12 @@ adult <-> minor asymmetry, so the rest of the engine asks this module one questi
 how likely is this person a minor, and how likely an adult?
 
 The picture only records facts about the user *themselves*: ages stated in their own messages
-(``age_disclosure`` signals from the sender) and adult indicators in their own messages. Ages
+(``age_disclosure`` signals from the sender), life-stage cues that imply an age without stating
+it (``implied_age``: mellanstadiet, a 9 pm bedtime, a first phone; issue 9), adult indicators in
+their own messages, and an age estimate the platform may send (facial or behavioural age
+estimation). Implied cues and estimates weigh less than a stated age: a child rarely says "I'm 11"
+to a stranger, but often mentions school, bedtimes and parents' rules; and adults do too, now and
+then, so one cue only tips an unknown user toward minor and never outweighs a clear claim. Ages
 asked about ("13?") are dropped here; ages of other people ("my brother is 13") are the language
 packs' job to not extract as a self-disclosure.
 """
@@ -34,6 +39,15 @@ ADULT_EVIDENCE_CONTRADICTS = 0.5
 #: "34/m"); below it (a bare "34" in reply, a loosely phrased number) it may be someone else's
 #: age or a count of something, so on its own it never overturns a clear claim to be a minor.
 CLEAR_CLAIM = 0.75
+#: Total implied-age evidence (sum of the distinct cues' scores, capped at 1) at which a user
+#: with no stated or declared age is as minor-like as implied cues can make them.
+IMPLIED_FULL = 1.0
+#: p_adult that full implied evidence gives a user with nothing else known (a clear claim gives
+#: 0.12): one cue of score 0.55 gives about 0.33, enough for "likely minor" (p_minor >= 0.65).
+IMPLIED_FLOOR = 0.18
+#: p_adult of an account declared (or estimated) adult whose own words imply a child: children
+#: lie up at sign-up, so this pulls the belief back to "unknown", not all the way to minor.
+IMPLIED_VS_DECLARED_ADULT = 0.42
 
 
 @dataclass
@@ -47,6 +61,11 @@ class AgePicture:
     #: Strongest adult-indicator score seen in the user's own messages.
     adult_evidence: float = 0.0
     adult_indicator_events: list[str] = field(default_factory=list)
+    #: ``[age, event_id, score, cue]`` implied by life-stage cues (bounded; one per cue pattern,
+    #: so a bedtime said twice is one fact, while a bedtime and a school stage are two).
+    implied_ages: list[list] = field(default_factory=list)
+    #: The platform's own age estimate (an input weaker than a declared age).
+    estimated_age: int | None = None
     #: Ages verified by an age-assurance method outrank everything else.
     verified_adult: bool | None = None
     #: Declared birth date (ISO), when the platform sends one: the declared age follows it.
@@ -70,6 +89,14 @@ class AgePicture:
         self._belief = self._reading = None
         return True
 
+    def estimate(self, age: int | None) -> bool:
+        """Record the platform's age estimate; returns whether anything changed."""
+        if age == self.estimated_age:
+            return False
+        self.estimated_age = age
+        self._belief = None
+        return True
+
     def observe(self, signals: Iterable[Signal], text: str | None = None) -> bool:
         """Take the age facts out of one of the user's own messages; returns whether it changed.
 
@@ -88,6 +115,14 @@ class AgePicture:
                     continue
                 self.stated_ages.append([age, signal.event_id, float(signal.score)])
                 del self.stated_ages[:-MAX_KEPT]
+                changed = True
+            elif signal.name == "implied_age":
+                age = _as_age(signal.value)
+                cue = signal.pattern_id or ""
+                if age is None or any(kept[1] == signal.event_id or kept[3] == cue for kept in self.implied_ages):
+                    continue  # one cue per message and per pattern: a repeat is the same fact
+                self.implied_ages.append([age, signal.event_id, float(signal.score), cue])
+                del self.implied_ages[:-MAX_KEPT]
                 changed = True
             elif signal.name == "adult_indicator":
                 if signal.score > self.adult_evidence:
@@ -159,8 +194,17 @@ class AgePicture:
         if self._last(False, CLEAR_CLAIM) is not None:
             # A clear claim outweighs the sign-up form: children lie up to get in.
             return 0.12 if self.declared_age is None or self.declared_age < ADULT_AGE else 0.3
+        implied = self.implied_minor_evidence
         if self.declared_age is not None:
-            return 0.8 if self.declared_age >= ADULT_AGE else 0.2
+            if self.declared_age < ADULT_AGE:
+                return 0.2
+            return IMPLIED_VS_DECLARED_ADULT if implied >= IMPLIED_FULL else 0.8
+        if self.estimated_age is not None:
+            if self.estimated_age < ADULT_AGE:
+                return min(0.25, 0.5 - (0.5 - IMPLIED_FLOOR) * implied)
+            return IMPLIED_VS_DECLARED_ADULT if implied >= IMPLIED_FULL else 0.75
+        if implied > 0 and self._last(True) is None and self.adult_evidence < ADULT_EVIDENCE_CONTRADICTS:
+            return 0.5 - (0.5 - IMPLIED_FLOOR) * implied
         # Only loose numbers ("13" in reply, "8" that may be a time): lean, and only one way.
         loose_minor, loose_adult = self._last(False) is not None, self._last(True) is not None
         if loose_minor and not loose_adult:
@@ -170,6 +214,12 @@ class AgePicture:
         if self.adult_evidence > 0:
             return 0.5 + 0.35 * min(1.0, self.adult_evidence)
         return 0.5
+
+    @property
+    def implied_minor_evidence(self) -> float:
+        """Sum of the distinct implied minor ages' cue scores, capped at :data:`IMPLIED_FULL`."""
+        total = sum(score for age, _, score, _ in self.implied_ages if age < ADULT_AGE)
+        return min(IMPLIED_FULL, total) / IMPLIED_FULL
 
     @property
     def p_minor(self) -> float:
@@ -190,7 +240,11 @@ class AgePicture:
             return self.stated_adult_age
         if self.stated_ages:
             return int(self.stated_ages[-1][0])
-        return self.declared_age
+        if self.declared_age is not None:
+            return self.declared_age
+        if self.estimated_age is not None:
+            return self.estimated_age
+        return int(self.implied_ages[-1][0]) if self.implied_ages else None
 
     def as_reason(self) -> dict[str, object]:
         """The age facts as evidence for a decision."""
@@ -201,6 +255,10 @@ class AgePicture:
             reason["stated_ages"] = [int(a) for a, _, _ in self.stated_ages]
         if self.adult_indicator_events:
             reason["adult_indicator_events"] = list(self.adult_indicator_events)
+        if self.implied_ages:
+            reason["implied_ages"] = [[int(a), e] for a, e, *_ in self.implied_ages]
+        if self.estimated_age is not None:
+            reason["estimated_age"] = self.estimated_age
         return reason
 
     # ---------------------------------------------------------------- persistence
@@ -214,6 +272,10 @@ class AgePicture:
             out["adult_evidence"] = self.adult_evidence
         if self.adult_indicator_events:
             out["adult_indicator_events"] = list(self.adult_indicator_events)
+        if self.implied_ages:
+            out["implied_ages"] = [list(x) for x in self.implied_ages]
+        if self.estimated_age is not None:
+            out["estimated_age"] = self.estimated_age
         if self.verified_adult is not None:
             out["verified_adult"] = self.verified_adult
         if self.birth_date is not None:
@@ -233,6 +295,8 @@ class AgePicture:
                 stated_ages=[[int(x[0]), str(x[1]), float(x[2])] for x in data.get("stated_ages", [])],  # type: ignore[union-attr]
                 adult_evidence=float(data.get("adult_evidence", 0.0)),  # type: ignore[arg-type]
                 adult_indicator_events=[str(e) for e in data.get("adult_indicator_events", [])],  # type: ignore[union-attr]
+                implied_ages=[[int(x[0]), str(x[1]), float(x[2]), str(x[3])] for x in data.get("implied_ages", [])],  # type: ignore[union-attr]
+                estimated_age=_opt_int(data.get("estimated_age")),
                 verified_adult=data.get("verified_adult"),  # type: ignore[arg-type]
                 birth_date=None if data.get("birth_date") is None else str(data["birth_date"]),
                 evidence=[dict(e) for e in data.get("evidence", [])],  # type: ignore[union-attr]

@@ -19,6 +19,21 @@ buyer pays by Swish, a parent asks "are you home alone?"). What separates groomi
           vetoes, is bounded, and is never decisive alone)
     risk = sigmoid(z),   g(pa) = min(1, 0.2 + 1.6 * pa)
 
+Context (issue 9, :class:`Context`), all 0 when unknown:
+
+    every term but the threat's  *= 1 - FAMILY_SHRINK * f       f = family link strength
+    ASYM term                    *= 1 - f                       (a grandparent is an adult)
+    z -= FAMILY * f
+    z += DISTRESS * d            when there is coercion evidence (the target is frightened)
+    z -= PROTECTED * p           the counterpart gave safety advice about someone else
+    risk = max(risk, SEVERE_RISK)  when a severe pattern holds (trygg.conversation.severe),
+                                   unless p is present (the words were a retold stranger's)
+
+``f`` is 1 for a parent or guardian the platform knows of (``relationship`` event), less for
+other links, and at most :data:`TEXT_FAMILY` from family cues in the text ("love, grandma"):
+those are easy to write, so they only weigh lightly. Threats and severe patterns are never
+lowered by family: extortion and solicitation inside a family are abuse too.
+
 ``pa`` is p_adult of the candidate offender and ``pm`` p_minor of their counterpart (from
 :mod:`trygg.age.picture`; 0.5 when nothing is known). ``s_f`` is the family's decayed maximum in
 the candidate's *own* messages, so a stray cue fades over a long chat while a conversation that
@@ -37,6 +52,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from trygg.conversation.severe import SEVERE_RISK, severe_pattern
 from trygg.taxonomy import FAMILY_STAGE, STAGES
 
 #: Weight of each family's (decayed, max) score in the evidence sum.
@@ -53,6 +69,7 @@ WEIGHTS: dict[str, float] = {
     "meeting_request": 1.0,
     "threat": 2.2,
     "payment_details": 0.4,
+    "deadline": 0.5,
 }
 
 BIAS = -3.6
@@ -68,7 +85,7 @@ GIFT_PRESENT = 0.5
 #: Families that are harmful whoever uses them on a minor (coercion, asking for images): their
 #: evidence is not shrunk for a likely-minor offender, because peers and adults posing as peers
 #: extort and solicit too. Everything else (flattery, flirting, secrecy) is, so teens may flirt.
-AGE_INDEPENDENT = frozenset({"threat", "image_request"})
+AGE_INDEPENDENT = frozenset({"threat", "image_request", "deadline"})
 #: What a threat pairs with to be sextortion (images, sexual talk, payment).
 _SEXTORTION_PAIRS = frozenset({"image_request", "sexual_talk", "payment_details"})
 #: Pair bonuses that name the harm: sextortion and solicitation.
@@ -87,8 +104,39 @@ MODEL = 0.5
 #: posing as teens, sextortion), so it may add evidence but never veto the rules
 #: (docs/model-card.md measures both).
 MODEL_CAN_LOWER = False
+#: Context terms (see the module docstring). A family link shrinks ordinary evidence ...
+FAMILY_SHRINK = 0.6
+#: ... and subtracts this from z at full strength.
+FAMILY = 2.0
+#: Most that family cues in the text alone count for (a platform's link counts 1).
+TEXT_FAMILY = 0.4
+#: The target's distress next to coercion evidence ("please stop", "I don't want to live").
+DISTRESS = 1.0
+#: Safety advice from the counterpart (screenshot, block, report, tell an adult).
+PROTECTED = 3.0
+#: Scores from which protective talk and distress count as present.
+CONTEXT_PRESENT = 0.5
+#: Families not lowered by a family link.
+_NOT_FAMILY_LOWERED = frozenset({"threat"})
 #: Half-life, in conversation messages, of a signal's weight.
 HALF_LIFE_MESSAGES = 200.0
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What is known about the pair beyond the candidate's tactics, each in [0, 1].
+
+    ``family``: how surely the two are family (a platform link, or cues in the text);
+    ``protected``: the counterpart's protective talk (safety advice about a third person);
+    ``distress``: the counterpart's distress.
+    """
+
+    family: float = 0.0
+    protected: float = 0.0
+    distress: float = 0.0
+
+
+NO_CONTEXT = Context()
 
 
 @dataclass(slots=True)
@@ -104,6 +152,8 @@ class Fusion:
     label: str
     #: (family, contribution to z) for the families present, largest first.
     contributions: tuple[tuple[str, float], ...]
+    #: The severe pattern that set the risk floor ("sextortion", "solicitation"), if any.
+    severe: str | None = None
 
 
 def decayed(score: float, last_index: int, now_index: int) -> float:
@@ -129,14 +179,15 @@ def fuse(
     deception: bool = False,
     group: bool = False,
     model_p: float | None = None,
+    context: Context = NO_CONTEXT,
 ) -> Fusion:
     """Fuse one candidate's per-family ``(decayed score, count)`` into a :class:`Fusion`.
 
     The result is shared between calls with the same inputs when there is no evidence: treat it
-    as read-only.
+    as read-only. Without evidence ``context`` is not read: it only weighs evidence.
     """
     if scores:
-        return _fuse(scores, p_adult_offender, p_minor_target, deception, group, model_p)
+        return _fuse(scores, p_adult_offender, p_minor_target, deception, group, model_p, context)
     if not MODEL_CAN_LOWER and (model_p is None or not model_p > 0.5):
         model_p = None  # max(0, 2p - 1) = 0: adds exactly nothing
     key = (p_adult_offender, p_minor_target, deception, group, model_p)
@@ -144,7 +195,7 @@ def fuse(
     if fusion is None:
         if len(_NO_EVIDENCE) >= _NO_EVIDENCE_SIZE:
             _NO_EVIDENCE.clear()
-        fusion = _NO_EVIDENCE[key] = _fuse(scores, p_adult_offender, p_minor_target, deception, group, model_p)
+        fusion = _NO_EVIDENCE[key] = _fuse(scores, p_adult_offender, p_minor_target, deception, group, model_p, NO_CONTEXT)
     return fusion
 
 
@@ -155,7 +206,9 @@ def _fuse(
     deception: bool,
     group: bool,
     model_p: float | None,
+    context: Context,
 ) -> Fusion:
+    family_keep = 1.0 - FAMILY_SHRINK * context.family
     z = 0.0  # evidence shrunk for a likely-minor offender
     coercion = 0.0  # evidence that is not
     stages: set[int] = set()
@@ -166,6 +219,8 @@ def _fuse(
         if weight is None or score <= 0.0:
             continue
         term = weight * score * (1.0 + REPEAT * min(count - 1, REPEAT_CAP))
+        if family not in _NOT_FAMILY_LOWERED:
+            term *= family_keep
         if family in AGE_INDEPENDENT:
             coercion += term
         else:
@@ -199,7 +254,13 @@ def _fuse(
         image = scores.get("image_request", (0.0, 0))[0]
         sexual = max(sexual, image if image >= PRESENT else 0.0)
         z += SEXUAL_MINOR * sexual * minor_side * min(1.0, 2.0 * p_adult_offender)
-    z += MINOR * (p_minor_target - 0.5) + ASYM * (p_adult_offender - 0.5) * 2.0 * minor_excess
+    z += MINOR * (p_minor_target - 0.5) + ASYM * (p_adult_offender - 0.5) * 2.0 * minor_excess * (1.0 - context.family)
+    z -= FAMILY * context.family
+    if context.distress >= CONTEXT_PRESENT and coercion > 0.0:
+        z += DISTRESS * context.distress
+    protected = context.protected >= CONTEXT_PRESENT
+    if protected:
+        z -= PROTECTED * context.protected
     if deception:
         z += DECEPTION
     if group:
@@ -211,8 +272,14 @@ def _fuse(
         z += MODEL * (term if MODEL_CAN_LOWER else max(0.0, term)) * peer_scale
     if len(contributions) > 1:
         contributions.sort(key=_largest_first)
+    risk = _sigmoid(z)
+    severe = None if protected else severe_pattern(scores, p_minor_target, context.distress)
+    if severe is not None:
+        risk = max(risk, SEVERE_RISK)
+        label = severe
+        stages.add(len(STAGES) - 1)
     # (max with a default= keyword costs more than the rest of an evidence-free fusion)
-    return Fusion(_sigmoid(z), max(stages) if stages else 0, label, tuple(contributions))
+    return Fusion(risk, max(stages) if stages else 0, label, tuple(contributions), severe)
 
 
 def _largest_first(item: tuple[str, float]) -> float:

@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from trygg.age.picture import AgePicture
-from trygg.conversation.risk import STAGES, WEIGHTS, Fusion, decayed, fuse
+from trygg.conversation.relationships import RelationshipBook
+from trygg.conversation.risk import CONTEXT_PRESENT, NO_CONTEXT, STAGES, TEXT_FAMILY, WEIGHTS, Context, Fusion, decayed, fuse
 from trygg.signals.base import Signal
 
 #: Participants tracked per conversation; the least recently active one is dropped beyond this.
@@ -28,7 +29,14 @@ OFFENDER_FLOOR = 0.35
 #: Default risk at which a conversation becomes an alert (the policy passes its own).
 DEFAULT_ALERT_RISK = 0.6
 #: Signal families that describe the speaker's own age, not a tactic used on someone.
-AGE_FAMILIES = frozenset({"age_disclosure", "adult_indicator"})
+AGE_FAMILIES = frozenset({"age_disclosure", "adult_indicator", "implied_age"})
+#: Families that mark a message as retelling or warning about someone else's words ("a guy
+#: offered me money for pics", "block him"): the tactics found in that same message are not the
+#: speaker's own, so they are recorded at a fraction of their score.
+RETELLING_FAMILIES = frozenset({"reported_speech", "protective"})
+RETOLD_FACTOR = 0.3
+#: Tactic families a retelling discounts (context families are recorded as they are).
+_TACTICS = frozenset(WEIGHTS)
 #: How much the likeliest minor's age counts in a group room (1 = as in a one-to-one chat).
 GROUP_TARGET_WEIGHT = 0.5
 #: Years between two minors from which the older one is not treated as the younger one's peer.
@@ -206,12 +214,14 @@ def step(
     ages: Mapping[str, AgePicture],
     model_scores: Mapping[str, object] | None = None,
     alert_risk: float = DEFAULT_ALERT_RISK,
+    relations: RelationshipBook | None = None,
 ) -> tuple[ConversationState, Assessment]:
     """Advance ``state`` by one message (or media) event and assess the conversation.
 
     No I/O and no globals: the result depends only on the arguments. For speed the state is
     updated in place and returned (the engine owns it; copy it first to keep the old one).
-    ``model_scores`` is the learned model's ``{"conversation": p, "authors": {user_id: p}}``.
+    ``model_scores`` is the learned model's ``{"conversation": p, "authors": {user_id: p}}``;
+    ``relations`` what the platform said about who knows whom (family links lower ordinary cues).
     """
     sender: str = event.sender_id  # type: ignore[attr-defined]
     recipient: str | None = getattr(event, "recipient_id", None)
@@ -221,10 +231,14 @@ def step(
     now = state.messages
     me = _participant(state, sender, now)
     me["n"] += 1
+    retold = bool(signals) and any(s.name in RETELLING_FAMILIES for s in signals)
     for signal in signals:
         if signal.name in AGE_FAMILIES:
             continue
-        _record(me, signal.name, float(signal.score), now, signal)
+        score = float(signal.score)
+        if retold and signal.name in _TACTICS:
+            score *= RETOLD_FACTOR
+        _record(me, signal.name, score, now, signal)
     if recipient is not None:
         _participant(state, recipient, now, False)
     if not signals and model_scores is None:
@@ -232,7 +246,7 @@ def step(
         if quiet is not None:
             return state, quiet
     event_signals = tuple([(s.name, s.score) for s in signals]) if signals else ()
-    return _assess(state, event, sender, recipient, ages, model_scores, alert_risk, event_signals)
+    return _assess(state, event, sender, recipient, ages, model_scores, alert_risk, event_signals, relations)
 
 
 def record_report(
@@ -240,6 +254,7 @@ def record_report(
     event: object,
     ages: Mapping[str, AgePicture],
     alert_risk: float = DEFAULT_ALERT_RISK,
+    relations: RelationshipBook | None = None,
 ) -> tuple[ConversationState, Assessment]:
     """A user reported someone in this conversation: that counts as evidence against them."""
     reported: str = event.reported_id  # type: ignore[attr-defined]
@@ -249,7 +264,7 @@ def record_report(
     reason = {"signal": REPORT_FAMILY, "score": 1.0, "event_id": event.event_id, "value": event.reason}  # type: ignore[attr-defined]
     _record(target, REPORT_FAMILY, 1.0, now, None, reason)
     _participant(state, reporter, now, active=False)
-    return _assess(state, event, reported, reporter, ages, None, alert_risk, ((REPORT_FAMILY, 1.0),))
+    return _assess(state, event, reported, reporter, ages, None, alert_risk, ((REPORT_FAMILY, 1.0),), relations)
 
 
 def _unchanged(state: ConversationState, event: object, sender: str, ages: Mapping[str, AgePicture]) -> Assessment | None:
@@ -323,6 +338,7 @@ def _fuse_candidate(
     counterpart: str | None,
     ages: Mapping[str, AgePicture],
     model_scores: Mapping[str, object] | None,
+    relations: RelationshipBook | None = None,
 ) -> tuple[Fusion, AgePicture, AgePicture, float | None]:
     families = state.participants[uid]["f"]
     now = state.messages
@@ -337,12 +353,44 @@ def _fuse_candidate(
         # In a room nobody is addressed by name: the likeliest minor present may not be who the
         # sender is talking to, so their age counts for half.
         p_minor = 0.5 + (p_minor - 0.5) * GROUP_TARGET_WEIGHT
-    fusion = fuse(scores, _older_teen(me, other), p_minor, me.suspected_age_deception, state.group, model_p)
+    context = _context(state, uid, counterpart, scores, relations) if scores else NO_CONTEXT
+    fusion = fuse(scores, _older_teen(me, other), p_minor, me.suspected_age_deception, state.group, model_p, context)
     if REPORT_FAMILY in scores:
         # A report is a human's judgement: it lifts the reported user's risk to at least the
         # review level, whatever the text said.
-        fusion = Fusion(max(fusion.risk, 0.75), fusion.stage, fusion.label, fusion.contributions)
+        fusion = Fusion(max(fusion.risk, 0.75), fusion.stage, fusion.label, fusion.contributions, fusion.severe)
     return fusion, me, other, model_p
+
+
+def _context(
+    state: ConversationState,
+    uid: str,
+    counterpart: str | None,
+    scores: Mapping[str, tuple[float, int]],
+    relations: RelationshipBook | None,
+) -> Context:
+    """The pair's context for one candidate: family link, the counterpart's protective talk and
+    distress. Family cues in the text may come from either side ("love, grandma" from the
+    candidate, "thanks grandma!" from the child) and count at most :data:`TEXT_FAMILY`."""
+    if counterpart is None:
+        return NO_CONTEXT
+    now = state.messages
+    other = state.participants.get(counterpart)
+    other_families = other["f"] if other is not None else {}
+
+    def theirs(family: str) -> float:
+        entry = other_families.get(family)
+        return decayed(entry[0], entry[1], now) if entry is not None else 0.0
+
+    own_cue = scores.get("family_cue", (0.0, 0))[0]
+    text_family = TEXT_FAMILY * max(own_cue, theirs("family_cue"))
+    known = relations.familiarity(uid, counterpart) if relations is not None else 0.0
+    family = max(known, text_family)
+    protected = theirs("protective")
+    distress = theirs("distress")
+    if not family and protected < CONTEXT_PRESENT and distress < CONTEXT_PRESENT:
+        return NO_CONTEXT
+    return Context(family, protected, distress)
 
 
 def _older_teen(me: AgePicture, other: AgePicture) -> float:
@@ -391,6 +439,7 @@ def _assess(
     model_scores: Mapping[str, object] | None,
     alert_risk: float,
     event_signals: tuple[tuple[str, float], ...],
+    relations: RelationshipBook | None = None,
 ) -> tuple[ConversationState, Assessment]:
     # Candidates whose fused risk may have changed: the sender (new signals) and, one-to-one,
     # the recipient (the sender may just have revealed being a minor, which changes asymmetry).
@@ -399,7 +448,7 @@ def _assess(
         candidates.append((recipient, sender))
     fused: dict[str, tuple[Fusion, AgePicture, AgePicture, float | None, str | None]] = {}
     for uid, counterpart in candidates:
-        fusion, me, other, model_p = _fuse_candidate(state, uid, counterpart, ages, model_scores)
+        fusion, me, other, model_p = _fuse_candidate(state, uid, counterpart, ages, model_scores, relations)
         state.participants[uid]["risk"] = fusion.risk
         fused[uid] = (fusion, me, other, model_p, counterpart)
 
@@ -416,7 +465,7 @@ def _assess(
     if offender is not None:
         if offender not in fused:
             counterpart = recipient if offender == sender else sender
-            fusion, me, other, model_p = _fuse_candidate(state, offender, counterpart, ages, model_scores)
+            fusion, me, other, model_p = _fuse_candidate(state, offender, counterpart, ages, model_scores, relations)
             fused[offender] = (fusion, me, other, model_p, counterpart)
         fusion, me, other, model_p, counterpart = fused[offender]
         stage = fusion.stage
@@ -426,6 +475,10 @@ def _assess(
         if me.likely_adult:
             adult_id = offender
         reasons = _reasons(state.participants[offender], fusion, me, other, counterpart, model_p, offender)
+        if fusion.severe is not None and offender == getattr(event, "sender_id", None):
+            # The pattern names this message: policies key on it like on a signal of the event
+            # (the default policy reports it, for a target of unknown age too).
+            event_signals = event_signals + ((f"{fusion.severe}_pattern", 1.0),)
         if risk >= alert_risk:
             first_alert = state.mark_alert(event.event_id)  # type: ignore[attr-defined]
         if risk >= state.peak_risk:
@@ -492,6 +545,8 @@ def _reasons(
 ) -> tuple[dict[str, object], ...]:
     """The evidence: the offender's strongest tactics, then the age facts and the model."""
     out: list[dict[str, object]] = []
+    if fusion.severe is not None:
+        out.append({"signal": f"{fusion.severe}_pattern", "score": 1.0, "user_id": offender})
     for family, _ in fusion.contributions:
         entry = p["f"].get(family)
         if entry is not None:

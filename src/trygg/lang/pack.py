@@ -49,10 +49,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from trygg.taxonomy import SIGNAL_FAMILIES
+from trygg.taxonomy import ALL_FAMILIES
 
 #: Families whose entries extract a number (the stated age) into ``Signal.value``.
-VALUE_FAMILIES: frozenset[str] = frozenset({"age_disclosure"})
+VALUE_FAMILIES: frozenset[str] = frozenset({"age_disclosure", "implied_age"})
 #: The pack of language-independent cues (app names, payment brands, "13/f"); not a language.
 COMMON_PACK = "common"
 
@@ -165,8 +165,8 @@ def load_pack_file(path: str | Path) -> LanguagePack:
     for key, value in data.items():
         if key in _TOP_KEYS:
             continue
-        if key not in SIGNAL_FAMILIES:
-            raise ValueError(f"{where}: unknown signal family {key!r}; known: {', '.join(SIGNAL_FAMILIES)}")
+        if key not in ALL_FAMILIES:
+            raise ValueError(f"{where}: unknown signal family {key!r}; known: {', '.join(ALL_FAMILIES)}")
         if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
             raise ValueError(f"{where}: family {key!r} must be an array of tables ([[{key}]])")
         entries = [_read_entry(raw, key, code, macros, where, seen_ids) for raw in value]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from trygg.taxonomy import SIGNAL_FAMILIES
+from trygg.taxonomy import ALL_FAMILIES, CONTEXT_FAMILIES, SIGNAL_FAMILIES
 
-__all__ = ["SIGNAL_FAMILIES", "DetectionContext", "Detector", "Signal"]
+__all__ = ["ALL_FAMILIES", "CONTEXT_FAMILIES", "SIGNAL_FAMILIES", "DetectionContext", "Detector", "Signal"]
 
 if TYPE_CHECKING:
     from trygg.text.normalize import NormalizedText

@@ -32,7 +32,7 @@ from trygg.lang import (
     load_pack,
 )
 from trygg.lang.pack import VALUE_FAMILIES
-from trygg.signals.base import SIGNAL_FAMILIES, Signal
+from trygg.signals.base import ALL_FAMILIES, Signal
 from trygg.signals.prefilter import LiteralScanner, needs_digit, required_literals
 from trygg.text.normalize import NormalizedText
 from trygg.text.short_texts import cached_for_short_texts
@@ -48,7 +48,7 @@ class Detector:
 
     def __init__(self, packs: Sequence[LanguagePack]) -> None:
         self.packs = tuple(packs)
-        order = {name: i for i, name in enumerate(SIGNAL_FAMILIES)}
+        order = {name: i for i, name in enumerate(ALL_FAMILIES)}
         entries = [e for pack in self.packs for fam in pack.families.values() for e in fam]
         # Family order, then strongest first; the sort is stable so pack order breaks ties.
         entries.sort(key=lambda e: (order[e.family], -e.score))
