@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUNTIME := $(VENV)/.installed-runtime
 STAMP_DEV := $(VENV)/.installed-dev
+STAMP_DEMO := $(VENV)/.installed-demo
 # Tests use this PostgreSQL when reachable and skip those cases with a message when not.
 export TRYGG_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
@@ -19,13 +20,21 @@ $(STAMP_RUNTIME): pyproject.toml | $(BIN)/python
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(STAMP_RUNTIME) $(STAMP_DEMO)
+
+# The demo serves the API and review console too: the runtime plus the `api` extra.
+$(STAMP_DEMO): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[api]'
 	touch $@ $(STAMP_RUNTIME)
 
 install: $(STAMP_RUNTIME)
 install-dev: $(STAMP_DEV)
 
-demo: $(STAMP_RUNTIME)
+# The main job on the demo conversations (SQLite), explained; then the service and console on
+# the same data, with the console URL and one-time demo credentials printed (Ctrl-C stops it).
+demo: $(STAMP_DEMO)
 	$(BIN)/trygg demo
+	$(BIN)/trygg demo --serve
 
 test: $(STAMP_DEV)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
