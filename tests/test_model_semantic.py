@@ -213,7 +213,7 @@ def test_window_text_is_never_persisted_and_a_resumed_conversation_starts_a_new_
     other = Engine(model=cascade)
     other.load_conversation("c", json.loads(stored))
     resumed = other.conversations["c"].model_state
-    assert isinstance(resumed, CascadeState) and len(resumed.window) == 0 and not resumed.open
+    assert isinstance(resumed, CascadeState) and len(resumed.window) == 0 and not any(resumed.tactics)
     assert resumed["semantic"] == live["semantic"]  # the score (a number) is kept
 
 

@@ -13,15 +13,18 @@ Per message, :meth:`Cascade.update`:
 2. appends the message's normalised text to the conversation's **window** (its last
    :data:`WINDOW_MESSAGES` messages, in memory only);
 3. the message **passes the gate** when it carries a tactic signal of the cheap path (any
-   family the fusion weighs, score at least :data:`GATE_SIGNAL`); the conversation then stays
-   *open* to the semantic model while it is in memory. The cheap model's conversation score
-   is not the gate: it reads a declared minor as a reason for suspicion by design, and was 0.82
-   or more for most of the bench's benign teen conversations (and 0.28 for any English
-   conversation without evidence), so a gate on it opened four conversations in five;
-4. an open conversation's window is scored by the semantic model when it holds at least
-   :data:`MIN_WINDOW` messages and at least :data:`EVERY` messages came since its last scoring
-   (so at most one encoder call every ``EVERY`` messages) — unless the cheap score is already
-   :data:`SATURATED` or more, where the fold below could add next to nothing;
+   family the fusion weighs, score at least :data:`GATE_SIGNAL`). The cheap model's
+   conversation score is not the gate: it reads a declared minor as a reason for suspicion by
+   design, and was 0.82 or more for most of the bench's benign teen conversations (and 0.28
+   for any English conversation without evidence), so a gate on it opened four conversations
+   in five;
+4. the window is scored by the semantic model when at least :data:`MIN_TACTICS` of its
+   messages passed the gate (one cue alone has innocent readings: a father asking for a photo
+   of the receipt), it holds at least :data:`MIN_WINDOW` messages, and at least :data:`EVERY`
+   messages came since its last scoring (at most one encoder call every ``EVERY`` messages) —
+   unless the cheap score is already :data:`SATURATED` or more, where the fold below could add
+   next to nothing. A room where a cue came up long ago is not scored again: the cue must be
+   in the window;
 5. **fold**: the conversation score becomes ``max(cheap, semantic)``; each author's score
    ``max(cheap author score, semantic × share)``, where ``share`` is the author's cheap score
    relative to the highest (1 for everyone when the cheap model has no opinion), so the
@@ -35,8 +38,9 @@ never vetoes the rules, and alone it cannot make an alert.
 
 Privacy: the window holds message text, so it lives in memory only (a slot of the state object,
 not one of its keys): :meth:`ConversationState.to_dict` and the store never see it. A
-conversation loaded from the store (:meth:`resume_state`) starts a new, empty window and is
-closed until a message passes the gate again; its last semantic score is kept.
+conversation loaded from the store (:meth:`resume_state`) starts a new, empty window, so it is
+scored again only once the new window holds enough gated messages; its last semantic score is
+kept.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ WINDOW_MESSAGES = 12
 GATE_SIGNAL = 0.5
 #: Messages a window needs before it is scored (one or two lines say little to the encoder).
 MIN_WINDOW = 4
+#: Messages in the window that passed the gate before it is scored.
+MIN_TACTICS = 2
 #: At most one semantic scoring per this many messages of a conversation.
 EVERY = 6
 #: Cheap score from which a scoring is skipped: the fold could raise the model score by at
@@ -69,12 +75,13 @@ class CascadeState(ModelState):
     """The wrapped model's state (a dict: what is persisted) plus, in memory only, the window
     of recent texts and the gate's bookkeeping."""
 
-    __slots__ = ("window", "open", "since")
+    __slots__ = ("window", "tactics", "since")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.window: deque[str] = deque(maxlen=WINDOW_MESSAGES)
-        self.open = False
+        #: Whether each message of the window passed the gate (same order and length).
+        self.tactics: deque[bool] = deque(maxlen=WINDOW_MESSAGES)
         self.since = EVERY  # messages since the last scoring; a fresh window may be scored at once
 
 
@@ -113,13 +120,18 @@ class Cascade:
         scores = self.base.update(state, sender_id, normalized_text, signals, sender_age_hint, language, language_settled)
         if self.semantic is None or not isinstance(state, CascadeState):
             return self._fold(scores, state.get("semantic"))
+        passed = any(getattr(s, "name", None) in GATE_FAMILIES and getattr(s, "score", 0.0) >= GATE_SIGNAL for s in signals)
         state.window.append(normalized_text)
+        state.tactics.append(passed)
         state.since += 1
+        self.gated += passed
         cheap = float(scores.get("conversation", 0.0))  # type: ignore[arg-type]
-        if any(getattr(s, "name", None) in GATE_FAMILIES and getattr(s, "score", 0.0) >= GATE_SIGNAL for s in signals):
-            state.open = True
-            self.gated += 1
-        if state.open and len(state.window) >= MIN_WINDOW and state.since >= EVERY and cheap < SATURATED:
+        if (
+            state.since >= EVERY
+            and len(state.window) >= MIN_WINDOW
+            and cheap < SATURATED
+            and sum(state.tactics) >= MIN_TACTICS
+        ):
             state["semantic"] = round(self.semantic.score_prepared(prepare_lines(state.window)), 4)
             state.since = 0
             self.scored += 1
