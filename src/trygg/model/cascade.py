@@ -2,8 +2,8 @@
 recent window also gets the semantic model, now and then.
 
 Why a cascade: the semantic model (:mod:`trygg.model.semantic`) reads any of its languages and
-wording no language pack lists, but costs tens of milliseconds per window on one core, about a
-thousand times the cheap path. Nearly every conversation on a platform is benign and never
+wording no language pack lists, but costs 0.1 to 0.3 s per window on one core of the
+development machine, thousands of times the cheap path. Nearly every conversation on a platform is benign and never
 looks suspicious to the cheap path, so it never pays for the encoder.
 
 Per message, :meth:`Cascade.update`:
