@@ -27,7 +27,6 @@ from trygg.model.semantic import (
     Encoder,
     HeadError,
     SemanticHead,
-    SemanticModel,
     load_semantic,
     prepare_lines,
     text_pieces,

