@@ -61,7 +61,9 @@ NPS_STRETCHES_PER_SESSION = 80
 DAILYDIALOG_DIALOGUES = 600
 SWE_SOCIAL_CHUNKS = 350
 TATOEBA_PAIRS = 300
-#: Regularisation of the logistic head (inverse strength), chosen on held-out folds.
+#: Regularisation of the logistic head (inverse strength). Held-out F1 rises a little with
+#: weaker regularisation (0.927 at 2, 0.935 at 8: the report lists both); 2 is kept because a
+#: head that fits English pj more closely is not known to carry better into other languages.
 C = 2.0
 FOLDS = 5
 
