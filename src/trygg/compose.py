@@ -32,6 +32,9 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(None, description="SQLAlchemy URL of the store; None: sqlite:///trygg.db.")
     model: bool = Field(True, description="Fuse the shipped learned conversation model with the rules.")
+    semantic: bool = Field(
+        False, description="Wrap the model in the multilingual semantic cascade (the semantic extra); off: about 5x slower."
+    )
     media: bool = Field(True, description="Assess media events (hash banks, nudity) when the media extra is installed.")
     media_dir: Path | None = Field(
         None, description="Folder that media event paths are relative to; None accepts only inline data or pdq hashes."
@@ -62,7 +65,12 @@ def load_model(settings: Settings) -> Any:
         from trygg.model import load_default
     except ImportError:
         return None
-    return load_default()
+    model = load_default()
+    if settings.semantic:
+        from trygg.model.cascade import build_cascade
+
+        model = build_cascade(model, semantic=True)
+    return model
 
 
 @dataclass(frozen=True)

@@ -143,19 +143,37 @@ def generate_stream(path: Path, messages: int, conversations: int, seed: int = 7
             handle.write(json.dumps(event, ensure_ascii=False) + "\n")
 
 
-def _time_steps(engine: Any) -> list[float]:
+def _time_steps(engine: Any, cascade_steps: dict[str, list[int]] | None = None) -> list[float]:
     """Time each of ``engine``'s steps: its ``process`` is replaced, on this instance only, by a
     timed call of the original. (A wrapper object forwarding every other attribute would add
-    its own cost to every attribute the scan reads, and the figures would be the wrapper's.)"""
+    its own cost to every attribute the scan reads, and the figures would be the wrapper's.)
+    With ``cascade_steps``, the indexes of the steps whose message passed the semantic
+    cascade's gate (``"gated"``) and of those that called the encoder (``"scored"``) go there."""
     step_seconds: list[float] = []
     process = engine.process
     clock = time.perf_counter
+    cascade = engine.model if cascade_steps is not None else None
 
     def timed_process(event: Any) -> Any:
         started = clock()
         decision = process(event)
         step_seconds.append(clock() - started)
         return decision
+
+    def timed_cascade_process(event: Any) -> Any:
+        gated, scored = cascade.gated, cascade.scored
+        started = clock()
+        decision = process(event)
+        step_seconds.append(clock() - started)
+        if cascade.gated != gated:
+            cascade_steps["gated"].append(len(step_seconds) - 1)
+        if cascade.scored != scored:
+            cascade_steps["scored"].append(len(step_seconds) - 1)
+        return decision
+
+    if cascade is not None:
+        engine.process = timed_cascade_process
+        return step_seconds
 
     engine.process = timed_process
     return step_seconds
@@ -186,14 +204,20 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run_pipeline_benchmark(messages: int, conversations: int, use_model: bool = True) -> dict[str, Any]:
-    """Generate a stream, scan it into a fresh SQLite database, and report the figures."""
+def run_pipeline_benchmark(messages: int, conversations: int, use_model: bool = True, semantic: bool = False) -> dict[str, Any]:
+    """Generate a stream, scan it into a fresh SQLite database, and report the figures.
+
+    ``semantic`` wraps the model in the semantic cascade (:mod:`trygg.model.cascade`); the
+    report then adds the share of messages that passed its gate and that called the encoder,
+    and the latency of those messages."""
     from trygg.compose import Settings, build_engine, load_model
+    from trygg.model.cascade import Cascade
     from trygg.scan import scan
     from trygg.store.repository import Store
 
-    settings = Settings(model=use_model, media=False)
+    settings = Settings(model=use_model, media=False, semantic=semantic)
     model = load_model(settings)
+    cascade_steps: dict[str, list[int]] | None = {"gated": [], "scored": []} if isinstance(model, Cascade) else None
     with tempfile.TemporaryDirectory(prefix="trygg-bench-") as folder:
         stream = Path(folder) / "stream.jsonl"
         generate_stream(stream, messages, conversations)
@@ -202,7 +226,7 @@ def run_pipeline_benchmark(messages: int, conversations: int, use_model: bool = 
         _warm_up(model)
         startup = time.perf_counter() - started
         engine = build_engine(settings, model=model)
-        steps = _time_steps(engine)
+        steps = _time_steps(engine, cascade_steps)
         parse_seconds: list[float] = []
         started = time.perf_counter()
         with stream.open("rb") as handle:
@@ -211,7 +235,7 @@ def run_pipeline_benchmark(messages: int, conversations: int, use_model: bool = 
         flagged = sum(1 for cid in report.conversation_ids if engine.summary(cid).get("flagged"))
     latencies = [p + s for p, s in zip(parse_seconds, steps)]
     message_count = report.processed
-    return {
+    result = {
         "messages": message_count,
         "conversations": conversations,
         "model": model is not None,
@@ -224,3 +248,18 @@ def run_pipeline_benchmark(messages: int, conversations: int, use_model: bool = 
         "flagged_conversations": flagged,
         "rejected_lines": len(report.errors),
     }
+    if cascade_steps is not None:
+        result["semantic"] = _cascade_figures(cascade_steps, latencies, message_count)
+    return result
+
+
+def _cascade_figures(cascade_steps: dict[str, list[int]], latencies: list[float], messages: int) -> dict[str, Any]:
+    """Share of messages gated / sent to the encoder, and their latency (ms)."""
+    out: dict[str, Any] = {}
+    for kind, indexes in cascade_steps.items():
+        picked = [latencies[i] for i in indexes if i < len(latencies)]
+        out[f"{kind}_messages"] = len(indexes)
+        out[f"{kind}_share"] = round(len(indexes) / max(messages, 1), 5)
+        out[f"{kind}_p50_ms"] = round(1000 * statistics.median(picked), 3) if picked else None
+        out[f"{kind}_p99_ms"] = round(1000 * _percentile(picked, 0.99), 3) if picked else None
+    return out
