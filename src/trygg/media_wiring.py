@@ -27,6 +27,9 @@ class LazyMediaAssessor:
         self._sql_engine = sql_engine
         self._base_dir = Path(base_dir) if base_dir is not None else None
         self._assessor: Any = None
+        #: PDQ hashes computed since the last :meth:`drain_hashes` (event id to hash, quality):
+        #: the scan stores them so a later bank entry can be matched against media already sent.
+        self._hashes: dict[str, tuple[str, int | None]] = {}
 
     def _build(self) -> Any:
         try:
@@ -50,4 +53,12 @@ class LazyMediaAssessor:
             raise MediaError(event.path, "media paths are not accepted here; send 'data' (base64) or 'pdq'")
         if self._assessor is None:
             self._assessor = self._build()
-        return self._assessor.assess(event, sender_is_minor, recipient_is_minor)
+        result = self._assessor.assess(event, sender_is_minor, recipient_is_minor)
+        if getattr(result, "pdq", None):
+            self._hashes[event.event_id] = (result.pdq, getattr(result, "quality", None))
+        return result
+
+    def drain_hashes(self) -> dict[str, tuple[str, int | None]]:
+        """The hashes computed since the last call (then forgets them)."""
+        hashes, self._hashes = self._hashes, {}
+        return hashes

@@ -8,21 +8,23 @@ engine sees them, and everything the batch changed is written back in one transa
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
 
 from trygg.decision import Decision
 from trygg.engine import Engine
 from trygg.events import Event, EventError, ParsedLine, event_field
-from trygg.sinks import Sink
+from trygg.sinks import OutboxSink, Sink
 from trygg.store.repository import Store
 
 #: Events per transaction. Each batch writes the state of every conversation it touched, so
 #: larger batches write a busy conversation once for many of its messages: on a stream of short
 #: conversations, 50,000 instead of 10,000 cut the state rows written by two thirds. A crash loses
 #: at most one batch (seconds of traffic), which the next run processes again.
-BATCH_SIZE = 50_000
+BATCH_SIZE = int(os.environ.get("TRYGG_SCAN_BATCH_SIZE") or 50_000)
 
 
 @dataclass
@@ -59,8 +61,20 @@ def scan(
     batch_size: int = BATCH_SIZE,
 ) -> ScanReport:
     """Run events through ``engine``, persisting to ``store`` when given, then giving each
-    batch's decisions and new alerts to every sink; never raises on bad lines."""
+    batch's decisions and new alerts to every sink; never raises on bad lines.
+
+    With a store, :class:`~trygg.sinks.OutboxSink` outputs are exactly-once: each batch's bytes
+    commit with the batch and are appended after, and a restart first repairs the output from
+    what the store committed. On a shared database (PostgreSQL) each batch locks its
+    conversations and users and reloads their state under the lock, so workers scanning the
+    same conversations at once lose and repeat nothing.
+    """
     report = ScanReport()
+    outboxes = [sink for sink in sinks if isinstance(sink, OutboxSink)] if store is not None else []
+    for sink in outboxes:
+        sink.recover(store.sink_position(sink.key))  # type: ignore[union-attr]
+    plain_sinks = [sink for sink in sinks if sink not in outboxes]
+    shared = store is not None and store.shared
     seen_conversations: dict[str, None] = {}
     loaded_conversations: set[str] = set()
     loaded_users: set[str] = set()
@@ -77,49 +91,105 @@ def scan(
                 events.append(line.event)
                 if cid := event_field(line.event, "conversation_id"):
                     seen_conversations.setdefault(cid, None)
-        if store is not None:
-            events = _skip_known(events, store, report)
-            _load_state(events, engine, store, loaded_conversations, loaded_users)
-
-        written_events: list[Event] = []
-        decisions: list[Decision] = []
-        for event in events:
-            event_id = event_field(event, "event_id")
-            decision = engine.process(event)
-            if event_id is not None and engine.is_duplicate(event_id):
-                report.duplicates += 1
-                continue
-            if event_id is None:  # account facts: idempotent, applied again on every run
-                report.accounts += 1
-            else:
-                report.processed += 1
-                written_events.append(event)
-            if decision is not None:
-                report.decisions += 1
-                report.severe_decisions += int(decision.severe)
-                decisions.append(decision)
-
-        dirty_conversations, dirty_users = engine.drain_dirty()
-        alerts = _new_alerts(engine, dirty_conversations, store, alerted)
-        if store is not None:
-            store.write_batch(
-                written_events,
-                decisions,
-                {cid: engine.dump_conversation(cid) for cid in dirty_conversations},
-                {uid: engine.dump_user(uid) for uid in dirty_users},
-                alerts,
-            )
-        for sink in sinks:
-            sink.write(decisions, alerts)
+        with store.locks.holding(*_parties(events)) if shared else nullcontext():  # type: ignore[union-attr]
+            if shared:  # another worker may have changed any of them since this one loaded it
+                loaded_conversations.clear()
+                loaded_users.clear()
+            _scan_batch(events, engine, store, report, outboxes, plain_sinks, alerted, loaded_conversations, loaded_users)
         if on_progress is not None:
             on_progress(len(batch))
 
     if store is not None:
-        # Conversations of this file that were complete before this run: load them for the summary.
+        # Conversations of this file that were complete before this run: load them for the
+        # summary (all of them on a shared database, where other workers may have moved them on).
+        if shared:
+            loaded_conversations.clear()
         _load_conversations(list(seen_conversations), engine, store, loaded_conversations)
     report.warnings.extend(f"{event_id}: {message}" for event_id, message in engine.warnings[warnings_seen:])
     report.conversation_ids = list(seen_conversations)
     return report
+
+
+def _scan_batch(
+    events: list[Event],
+    engine: Engine,
+    store: Store | None,
+    report: ScanReport,
+    outboxes: list[OutboxSink],
+    sinks: list[Sink],
+    alerted: set[str],
+    loaded_conversations: set[str],
+    loaded_users: set[str],
+) -> None:
+    """One batch: skip stored events, load state, decide, persist, then hand to the sinks."""
+    if store is not None:
+        events = _skip_known(events, store, report)
+        _load_state(events, engine, store, loaded_conversations, loaded_users)
+    written_events: list[Event] = []
+    decisions: list[Decision] = []
+    for event in events:
+        event_id = event_field(event, "event_id")
+        decision = engine.process(event)
+        if event_id is not None and engine.is_duplicate(event_id):
+            report.duplicates += 1
+            continue
+        if event_id is None:  # account facts: idempotent, applied again on every run
+            report.accounts += 1
+        else:
+            report.processed += 1
+            written_events.append(event)
+        if decision is not None:
+            report.decisions += 1
+            report.severe_decisions += int(decision.severe)
+            decisions.append(decision)
+
+    dirty_conversations, dirty_users = engine.drain_dirty()
+    alerts = _new_alerts(engine, dirty_conversations, store, alerted)
+    payloads = {sink.key: sink.render(decisions, alerts) for sink in outboxes}
+    if store is not None:
+        store.write_batch(
+            written_events,
+            decisions,
+            {cid: engine.dump_conversation(cid) for cid in dirty_conversations},
+            {uid: engine.dump_user(uid) for uid in dirty_users},
+            alerts,
+            outbox={sink.key: (sink.end + len(payloads[sink.key]), payloads[sink.key]) for sink in outboxes},
+            media_hashes=_media_hashes(written_events, engine),
+        )
+    for sink in outboxes:
+        sink.append(payloads[sink.key], sink.end + len(payloads[sink.key]))
+    for sink in sinks:
+        sink.write(decisions, alerts)
+
+
+def _parties(events: list[Event]) -> tuple[set[str], set[str]]:
+    """The conversations and users a batch touches (what a shared-database batch locks)."""
+    conversations = {cid for e in events if (cid := e.__dict__.get("conversation_id"))}
+    users = {uid for e in events for uid in map(e.__dict__.get, _USER_FIELDS) if uid}
+    return conversations, users
+
+
+def _media_hashes(events: list[Event], engine: Engine) -> list[dict]:
+    """PDQ hashes of the batch's media events: given in the event, or computed by the engine's
+    media assessor (which keeps the hashes it computed until asked)."""
+    computed = engine.media.drain_hashes() if hasattr(engine.media, "drain_hashes") else {}
+    rows = []
+    for event in events:
+        fields = event.__dict__
+        if fields.get("type") != "media":
+            continue
+        pdq, quality = computed.get(fields["event_id"], (fields.get("pdq"), None))
+        if pdq:
+            rows.append(
+                {
+                    "event_id": fields["event_id"],
+                    "conversation_id": fields.get("conversation_id"),
+                    "sender_id": fields.get("sender_id"),
+                    "pdq": pdq,
+                    "quality": quality,
+                }
+            )
+    return rows
 
 
 def _skip_known(events: list[Event], store: Store, report: ScanReport) -> list[Event]:
