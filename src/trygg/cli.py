@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from trygg import __version__
+from trygg.db_cli import register as register_db
 from trygg.reports.cli import register as register_reports
 
 app = typer.Typer(
@@ -72,7 +73,7 @@ def scan(
     """Scan EVENTS: decide per message, persist, and write one line per conversation to --out."""
     from trygg.events import StrictModeError, read_lines
     from trygg.scan import scan as run_scan
-    from trygg.sinks import JsonlDecisionSink
+    from trygg.sinks import ExactlyOnceJsonlSink
     from trygg.store.repository import Store
 
     if not events.is_file():
@@ -82,7 +83,7 @@ def scan(
     except Exception as exc:  # noqa: BLE001 - any driver error is an unusable argument here
         raise _fail(f"cannot open database: {exc}") from None
     engine = _build_engine(policy, with_model=not no_model, store=store, media_dir=media_dir or events.parent)
-    sinks = [JsonlDecisionSink(decisions)] if decisions else []
+    sinks = [ExactlyOnceJsonlSink(decisions, _output_key(decisions, events))] if decisions else []
     try:
         with _progress() as progress, events.open("rb") as handle:
             task = progress.add_task("scanning", total=events.stat().st_size)
@@ -109,6 +110,14 @@ def scan(
     for warning in report.warnings:
         console.print(f"[yellow]warning[/yellow] {warning}")
     _print_scan_summary(report, summaries)
+
+
+def _output_key(output: Path, events: Path) -> str:
+    """The store's name for one output of one input: a rerun of the same scan resumes the same
+    file (exactly once), a scan of another input into the same file starts it afresh."""
+    import hashlib
+
+    return hashlib.sha256(f"decisions\0{output.resolve()}\0{events.resolve()}".encode()).hexdigest()
 
 
 def _conversation_line(summary: dict[str, Any]) -> dict[str, Any]:
@@ -378,6 +387,7 @@ def _register_optional_commands() -> None:
 
 _register_optional_commands()
 register_reports(app)
+register_db(app)
 
 
 #: Garbage-collector thresholds for trygg's long-running jobs. An engine holds the state of

@@ -14,6 +14,8 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
 
+import orjson
+
 from trygg.decision import Decision
 from trygg.engine import Engine
 from trygg.events import Event, EventError, ParsedLine, event_field
@@ -219,9 +221,19 @@ def _load_conversations(conversation_ids: list[str], engine: Engine, store: Stor
     wanted = [cid for cid in conversation_ids if cid not in loaded]
     if not wanted:
         return
+    held = engine.conversations
     for cid, state in store.load_conversations(wanted).items():
+        if cid in held and _same_state(engine.dump_conversation(cid), state):
+            # Stored as this engine left it (a shared database reloads every batch): keeping it
+            # keeps what a stored state cannot hold, the text an unsettled language tracker has
+            # gathered, so a worker's own conversations go on exactly as in one process.
+            continue
         engine.load_conversation(cid, state)
     loaded.update(wanted)
+
+
+def _same_state(held: dict, stored: dict) -> bool:
+    return orjson.dumps(held, option=orjson.OPT_NON_STR_KEYS) == orjson.dumps(stored, option=orjson.OPT_NON_STR_KEYS)
 
 
 def _new_alerts(engine: Engine, conversation_ids: set[str], store: Store | None, alerted: set[str]) -> list[dict]:
