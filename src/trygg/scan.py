@@ -76,92 +76,133 @@ def scan(
     for sink in outboxes:
         sink.recover(store.sink_position(sink.key))  # type: ignore[union-attr]
     plain_sinks = [sink for sink in sinks if sink not in outboxes]
-    shared = store is not None and store.shared
+    decider = BatchDecider(engine, store)
     seen_conversations: dict[str, None] = {}
-    loaded_conversations: set[str] = set()
-    loaded_users: set[str] = set()
-    alerted: set[str] = set()
     warnings_seen = len(engine.warnings)
 
     for batch in _batches(parsed, batch_size):
         report.lines += len(batch)
-        events: list[Event] = []
-        for line in batch:
-            if line.error is not None:
-                report.errors.append(line.error)
-            elif line.event is not None:
-                events.append(line.event)
-                if cid := event_field(line.event, "conversation_id"):
-                    seen_conversations.setdefault(cid, None)
-        with store.locks.holding(*_parties(events)) if shared else nullcontext():  # type: ignore[union-attr]
-            if shared:  # another worker may have changed any of them since this one loaded it
-                loaded_conversations.clear()
-                loaded_users.clear()
-            _scan_batch(events, engine, store, report, outboxes, plain_sinks, alerted, loaded_conversations, loaded_users)
+        events = _valid_events(batch, report, seen_conversations)
+        with store.locks.holding(*_parties(events)) if decider.shared else nullcontext():  # type: ignore[union-attr]
+            outcome = decider.decide(events, report)
+            write_outcome(outcome, store, outboxes, plain_sinks)
         if on_progress is not None:
             on_progress(len(batch))
 
-    if store is not None:
-        # Conversations of this file that were complete before this run: load them for the
-        # summary (all of them on a shared database, where other workers may have moved them on).
-        if shared:
-            loaded_conversations.clear()
-        _load_conversations(list(seen_conversations), engine, store, loaded_conversations)
+    decider.load_for_summary(list(seen_conversations))
     report.warnings.extend(f"{event_id}: {message}" for event_id, message in engine.warnings[warnings_seen:])
     report.conversation_ids = list(seen_conversations)
     return report
 
 
-def _scan_batch(
-    events: list[Event],
-    engine: Engine,
-    store: Store | None,
-    report: ScanReport,
-    outboxes: list[OutboxSink],
-    sinks: list[Sink],
-    alerted: set[str],
-    loaded_conversations: set[str],
-    loaded_users: set[str],
-) -> None:
-    """One batch: skip stored events, load state, decide, persist, then hand to the sinks."""
-    if store is not None:
-        events = _skip_known(events, store, report)
-        _load_state(events, engine, store, loaded_conversations, loaded_users)
-    written_events: list[Event] = []
-    decisions: list[Decision] = []
-    for event in events:
-        event_id = event_field(event, "event_id")
-        decision = engine.process(event)
-        if event_id is not None and engine.is_duplicate(event_id):
-            report.duplicates += 1
-            continue
-        if event_id is None:  # account facts: idempotent, applied again on every run
-            report.accounts += 1
-        else:
-            report.processed += 1
-            written_events.append(event)
-        if decision is not None:
-            report.decisions += 1
-            report.severe_decisions += int(decision.severe)
-            decisions.append(decision)
+def _valid_events(batch: list[ParsedLine], report: ScanReport, seen_conversations: dict[str, None]) -> list[Event]:
+    """The batch's events, its rejected lines counted in ``report``."""
+    events: list[Event] = []
+    for line in batch:
+        if line.error is not None:
+            report.errors.append(line.error)
+        elif line.event is not None:
+            events.append(line.event)
+            if cid := event_field(line.event, "conversation_id"):
+                seen_conversations.setdefault(cid, None)
+    return events
 
-    dirty_conversations, dirty_users = engine.drain_dirty()
-    alerts = _new_alerts(engine, dirty_conversations, store, alerted)
-    payloads = {sink.key: sink.render(decisions, alerts) for sink in outboxes}
+
+@dataclass
+class BatchOutcome:
+    """What one batch decided and changed: what a store writes in one transaction and the
+    sinks are given. Plain data, so a cluster worker can hand it to the process that writes."""
+
+    events: list[Event] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    conversations: dict[str, dict] = field(default_factory=dict)
+    users: dict[str, dict] = field(default_factory=dict)
+    alerts: list[dict] = field(default_factory=list)
+    media_hashes: list[dict] = field(default_factory=list)
+
+    def extend(self, other: BatchOutcome) -> None:
+        """Add another partition's outcome of the same round (partitions own disjoint
+        conversations; a user seen in several keeps the last partition's picture)."""
+        self.events += other.events
+        self.decisions += other.decisions
+        self.conversations.update(other.conversations)
+        self.users.update(other.users)
+        self.alerts += other.alerts
+        self.media_hashes += other.media_hashes
+
+
+class BatchDecider:
+    """Runs batches through one engine with the store's memory: skips stored events, loads the
+    state a batch needs, decides, and collects what changed (writing is :func:`write_outcome`)."""
+
+    def __init__(self, engine: Engine, store: Store | None) -> None:
+        self.engine = engine
+        self.store = store
+        #: Other workers may write the same rows (PostgreSQL): reload what each batch touches.
+        self.shared = store is not None and store.shared
+        self._loaded_conversations: set[str] = set()
+        self._loaded_users: set[str] = set()
+        self._alerted: set[str] = set()
+
+    def decide(self, events: list[Event], report: ScanReport) -> BatchOutcome:
+        engine, store = self.engine, self.store
+        if store is not None:
+            if self.shared:  # another worker may have changed any of them since this one loaded it
+                self._loaded_conversations.clear()
+                self._loaded_users.clear()
+            events = _skip_known(events, store, report)
+            _load_state(events, engine, store, self._loaded_conversations, self._loaded_users)
+        outcome = BatchOutcome()
+        for event in events:
+            event_id = event_field(event, "event_id")
+            decision = engine.process(event)
+            if event_id is not None and engine.is_duplicate(event_id):
+                report.duplicates += 1
+                continue
+            if event_id is None:  # account facts: idempotent, applied again on every run
+                report.accounts += 1
+            else:
+                report.processed += 1
+                outcome.events.append(event)
+            if decision is not None:
+                report.decisions += 1
+                report.severe_decisions += int(decision.severe)
+                outcome.decisions.append(decision)
+        dirty_conversations, dirty_users = engine.drain_dirty()
+        outcome.alerts = _new_alerts(engine, dirty_conversations, store, self._alerted)
+        outcome.conversations = {cid: engine.dump_conversation(cid) for cid in dirty_conversations}
+        outcome.users = {uid: engine.dump_user(uid) for uid in dirty_users}
+        outcome.media_hashes = _media_hashes(outcome.events, engine)
+        return outcome
+
+    def load_for_summary(self, conversation_ids: list[str]) -> None:
+        """Load the conversations a summary names that no batch loaded (complete before this
+        run), all of them on a shared database, where other workers may have moved them on."""
+        if self.store is None:
+            return
+        if self.shared:
+            self._loaded_conversations.clear()
+        _load_conversations(conversation_ids, self.engine, self.store, self._loaded_conversations)
+
+
+def write_outcome(outcome: BatchOutcome, store: Store | None, outboxes: Sequence[OutboxSink], sinks: Sequence[Sink]) -> None:
+    """Persist a batch in one transaction (its exactly-once outputs' bytes with it), then
+    append those outputs and hand the batch to the other sinks."""
+    payloads = {sink.key: sink.render(outcome.decisions, outcome.alerts) for sink in outboxes}
     if store is not None:
         store.write_batch(
-            written_events,
-            decisions,
-            {cid: engine.dump_conversation(cid) for cid in dirty_conversations},
-            {uid: engine.dump_user(uid) for uid in dirty_users},
-            alerts,
+            outcome.events,
+            outcome.decisions,
+            outcome.conversations,
+            outcome.users,
+            outcome.alerts,
             outbox={sink.key: (sink.end + len(payloads[sink.key]), payloads[sink.key]) for sink in outboxes},
-            media_hashes=_media_hashes(written_events, engine),
+            media_hashes=outcome.media_hashes,
         )
     for sink in outboxes:
         sink.append(payloads[sink.key], sink.end + len(payloads[sink.key]))
     for sink in sinks:
-        sink.write(decisions, alerts)
+        sink.write(outcome.decisions, outcome.alerts)
 
 
 def _parties(events: list[Event]) -> tuple[set[str], set[str]]:
