@@ -69,6 +69,9 @@ def scan(
     media_dir: Annotated[
         Optional[Path], typer.Option(help="Folder that media event paths are relative to (default: the events file's folder).")
     ] = None,
+    ray: Annotated[bool, typer.Option("--ray", help="Run over a Ray cluster, partitioned by conversation (needs trygg[ray]).")] = False,
+    address: Annotated[Optional[str], typer.Option(help="Ray cluster address (default with --ray: a local cluster).")] = None,
+    workers: Annotated[int, typer.Option(help="Ray actors (partitions) with --ray.")] = 2,
 ) -> None:
     """Scan EVENTS: decide per message, persist, and write one line per conversation to --out."""
     from trygg.events import StrictModeError, read_lines
@@ -82,8 +85,14 @@ def scan(
         store = Store(db)
     except Exception as exc:  # noqa: BLE001 - any driver error is an unusable argument here
         raise _fail(f"cannot open database: {exc}") from None
-    engine = _build_engine(policy, with_model=not no_model, store=store, media_dir=media_dir or events.parent)
     sinks = [ExactlyOnceJsonlSink(decisions, _output_key(decisions, events))] if decisions else []
+    if ray:
+        if strict:
+            raise _fail("--strict stops at the first bad line, which a partitioned --ray scan has no order for")
+        report, summaries = _scan_on_ray(events, store, db, policy, not no_model, media_dir or events.parent, address, workers, sinks)
+        _finish_scan(events, out, report, summaries)
+        return
+    engine = _build_engine(policy, with_model=not no_model, store=store, media_dir=media_dir or events.parent)
     try:
         with _progress() as progress, events.open("rb") as handle:
             task = progress.add_task("scanning", total=events.stat().st_size)
@@ -101,7 +110,33 @@ def scan(
         for sink in sinks:
             sink.close()
 
-    summaries = [engine.summary(cid) for cid in report.conversation_ids]
+    _finish_scan(events, out, report, [engine.summary(cid) for cid in report.conversation_ids])
+
+
+def _scan_on_ray(
+    events: Path, store: Any, db: str | None, policy: Path | None, with_model: bool, media_dir: Path,
+    address: str | None, workers: int, sinks: list[Any],
+) -> tuple[Any, list[dict[str, Any]]]:
+    try:
+        from trygg.cluster.ray_scan import join_cluster, scan_on_ray
+        from trygg.compose import Settings
+        from trygg.store.base import database_url
+    except ImportError as exc:
+        raise _fail(f"--ray needs the 'ray' extra (pip install 'trygg[ray]'): {exc}") from None
+    if workers < 1:
+        raise _fail("--workers must be at least 1")
+    settings = Settings(model=with_model, media_dir=media_dir, **({"policy": policy} if policy else {}))
+    join_cluster(address, workers)
+    try:
+        with events.open("rb") as handle:
+            return scan_on_ray(handle, settings, store, database_url(db), workers, sinks=sinks)
+    finally:
+        for sink in sinks:
+            sink.close()
+
+
+def _finish_scan(events: Path, out: Path, report: Any, summaries: list[dict[str, Any]]) -> None:
+    """Write the summary lines and print what the scan did."""
     with out.open("w", encoding="utf-8") as handle:
         for summary in summaries:
             handle.write(json.dumps(_conversation_line(summary), ensure_ascii=False) + "\n")

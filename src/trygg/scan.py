@@ -135,11 +135,13 @@ class BatchDecider:
     """Runs batches through one engine with the store's memory: skips stored events, loads the
     state a batch needs, decides, and collects what changed (writing is :func:`write_outcome`)."""
 
-    def __init__(self, engine: Engine, store: Store | None) -> None:
+    def __init__(self, engine: Engine, store: Store | None, owns_partition: bool = False) -> None:
+        """``owns_partition``: this decider alone handles its conversations (a cluster actor
+        given a partition), so what it holds is newer than the store, never older."""
         self.engine = engine
         self.store = store
         #: Other workers may write the same rows (PostgreSQL): reload what each batch touches.
-        self.shared = store is not None and store.shared
+        self.shared = store is not None and store.shared and not owns_partition
         self._loaded_conversations: set[str] = set()
         self._loaded_users: set[str] = set()
         self._alerted: set[str] = set()
