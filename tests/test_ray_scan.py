@@ -67,3 +67,18 @@ def test_ray_rerun_resumes_without_repeating(tmp_path: Path, local_cluster) -> N
     assert again == first  # the same file, nothing appended twice
     rows = store_rows(db)
     assert len({row[0] for row in rows["events"]}) == len(rows["events"])
+
+
+def test_ray_data_rescan_finds_what_numpy_finds(local_cluster) -> None:  # noqa: ARG001
+    import random
+
+    from trygg.cluster.rescan import NewEntry, StoredHashes, hashes_to_words, match_archive
+
+    rng = random.Random(2)
+    hashes = [f"{rng.getrandbits(256):064x}" for _ in range(5_000)]
+    archive = StoredHashes([f"e{i}" for i in range(len(hashes))], hashes_to_words(hashes))
+    near = f"{int(hashes[123], 16) ^ 0b1011:064x}"
+    entries = [NewEntry(1, "b", near, 31, "block"), NewEntry(2, "b", hashes[4_000], 31, "block")]
+    local = match_archive(archive, entries)
+    assert [(m.event_id, m.distance) for m in local] == [("e123", 3), ("e4000", 0)]
+    assert match_archive(archive, entries, use_ray=True) == local

@@ -413,6 +413,12 @@ def _register_optional_commands() -> None:
     else:
         register_media(app)
     try:
+        from trygg.cluster.cli import register as register_rescan
+    except ImportError:
+        pass
+    else:
+        register_rescan(app)
+    try:
         from trygg.lab.train_cli import register as register_model
     except ImportError:
         pass
