@@ -80,7 +80,7 @@ def test_rescan_finds_media_sent_before_the_bank_knew_them(tmp_path: Path, sqlit
         from sqlalchemy import text
 
         row = connection.execute(text("SELECT actions, reasons, policy FROM decisions WHERE event_id = 'p20'")).one()
-    actions, reasons = json.loads(row[0]), json.loads(row[1])
+    actions, reasons = (json.loads(v) if isinstance(v, str) else v for v in row[:2])  # PostgreSQL gives JSON parsed
     assert {"block", "report"} <= set(actions)
     assert any(r["signal"] == "hash_match" and r["entry"] == new and "distance=6" in r["value"] for r in reasons)
     assert row[2].endswith("+rescan")

@@ -79,6 +79,7 @@ def test_a_shared_database_behind_is_refused_naming_the_upgrade(postgres_url: st
         Store(postgres_url)
 
 
+@pytest.mark.sqlite_only
 def test_an_embedded_database_behind_upgrades_itself(sqlite_url: str) -> None:
     _old_create_all_schema(sqlite_url)
     store = Store(sqlite_url)

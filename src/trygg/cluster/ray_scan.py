@@ -53,6 +53,10 @@ class PartitionWorker:
         store = Store(database_url)
         self._decider = BatchDecider(build_engine(settings, store=store), store, owns_partition=True)
 
+    def ready(self) -> bool:
+        """Answers once the actor is built (its engine and model loaded)."""
+        return True
+
     def decide(self, lines: list[tuple[int, bytes]]) -> tuple[BatchOutcome, dict[str, Any]]:
         """Decide this actor's share of a round; returns the outcome and the round's counts."""
         report = ScanReport()
@@ -132,6 +136,18 @@ def _rounds(lines: Iterable[bytes], size: int) -> Iterator[list[tuple[int, bytes
         yield chunk
 
 
+def start_workers(settings: Settings, database_url: str, workers: int) -> list[Any]:
+    """``workers`` partition actors, each with its engine built and its model loaded."""
+    import ray
+
+    if workers < 1:
+        raise ValueError("need at least one Ray worker")
+    actor_class = ray.remote(num_cpus=1)(PartitionWorker)
+    actors = [actor_class.remote(settings, database_url) for _ in range(workers)]
+    ray.get([actor.ready.remote() for actor in actors])
+    return actors
+
+
 def scan_on_ray(
     lines: Iterable[bytes],
     settings: Settings,
@@ -145,10 +161,7 @@ def scan_on_ray(
     (``ray.init``); returns the report and the summaries of the input's conversations."""
     import ray
 
-    if workers < 1:
-        raise ValueError("need at least one Ray worker")
-    actor_class = ray.remote(num_cpus=1)(PartitionWorker)
-    actors = [actor_class.remote(settings, database_url) for _ in range(workers)]
+    actors = start_workers(settings, database_url, workers)
     outboxes = [sink for sink in sinks if isinstance(sink, OutboxSink)]
     for sink in outboxes:
         sink.recover(store.sink_position(sink.key))
