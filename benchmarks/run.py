@@ -1,4 +1,5 @@
-"""`make bench`: the pipeline benchmark (rules only and with the model, as a ratio) and media.
+"""`make bench`: the pipeline benchmark (rules only and with the model, as a ratio), media, and
+scale (PostgreSQL vs SQLite, Ray with 1 and 2 actors, sizing; the 1M-hash rescan).
 
 Each figure comes from one run on this machine; shared machines are noisy, so compare the
 ratios printed here rather than absolute numbers across runs.
@@ -56,6 +57,10 @@ def main() -> None:
     if media.exists():
         print("media")
         subprocess.run([sys.executable, str(media), *sys.argv[1:]], check=True)
+    print("scale (50,000 messages each; see docs/deploy.md)")
+    subprocess.run([sys.executable, str(HERE / "bench_scale.py")], check=True)
+    print("rescan")
+    subprocess.run([sys.executable, str(HERE / "bench_rescan.py")], check=True)
 
 
 if __name__ == "__main__":

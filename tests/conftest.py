@@ -20,8 +20,20 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+#: ``TRYGG_TEST_DATABASE=postgres`` (the CI's second pass, ``.ci/run``): store-using tests that
+#: take ``sqlite_url`` get a fresh PostgreSQL database instead, so they run on both.
+ON_POSTGRES = os.environ.get("TRYGG_TEST_DATABASE", "sqlite") == "postgres"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: tests SQLite itself; keeps SQLite when TRYGG_TEST_DATABASE=postgres")
+
+
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
+def sqlite_url(request, tmp_path: Path) -> str:
+    """The test's store: an SQLite file, or a PostgreSQL database on the CI's second pass."""
+    if ON_POSTGRES and request.node.get_closest_marker("sqlite_only") is None:
+        return request.getfixturevalue("postgres_url")
     return f"sqlite:///{tmp_path}/trygg-test.db"
 
 

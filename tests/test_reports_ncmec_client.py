@@ -48,7 +48,6 @@ from trygg.reports.ncmec_client import (  # noqa: E402
     NcmecError,
     SubmissionQueue,
 )
-from trygg.store.base import Base  # noqa: E402
 
 USER, PASSWORD = "esp-test", "s3cret"
 WHEN = datetime(2026, 3, 1, 20, 15, tzinfo=timezone.utc)
@@ -173,7 +172,6 @@ def make_client(base_url: str, delays: list[float], attempts: int = 4) -> CyberT
 
 def make_queue(tmp_path: Path, client: CyberTiplineClient, url: str | None = None) -> SubmissionQueue:
     engine = create_engine(url or f"sqlite:///{tmp_path}/queue.db")
-    Base.metadata.create_all(engine)
     return SubmissionQueue(engine, tmp_path / "spool", client)
 
 

@@ -76,11 +76,14 @@ def scan(
         Optional[Path], typer.Option(help="Folder that media event paths are relative to (default: the events file's folder).")
     ] = None,
     shadow: Annotated[Optional[Path], typer.Option(help="A candidate policy decided and logged beside the enforced one; it never acts.")] = None,
+    ray: Annotated[bool, typer.Option("--ray", help="Run over a Ray cluster, partitioned by conversation (needs trygg[ray]).")] = False,
+    address: Annotated[Optional[str], typer.Option(help="Ray cluster address (default with --ray: a local cluster).")] = None,
+    workers: Annotated[int, typer.Option(help="Ray actors (partitions) with --ray.")] = 2,
 ) -> None:
     """Scan EVENTS: decide per message, persist, and write one line per conversation to --out."""
     from trygg.events import StrictModeError, read_lines
     from trygg.scan import scan as run_scan
-    from trygg.sinks import JsonlDecisionSink
+    from trygg.sinks import ExactlyOnceJsonlSink
     from trygg.store.repository import Store
 
     if not events.is_file():
@@ -89,13 +92,22 @@ def scan(
         store = Store(db)
     except Exception as exc:  # noqa: BLE001 - any driver error is an unusable argument here
         raise _fail(f"cannot open database: {exc}") from None
+    exactly_once = [ExactlyOnceJsonlSink(decisions, _output_key(decisions, events))] if decisions else []
+    if ray:
+        if strict:
+            raise _fail("--strict stops at the first bad line, which a partitioned --ray scan has no order for")
+        if shadow is not None:
+            raise _fail("--shadow runs one engine beside another; a --ray scan has one per partition")
+        report, summaries = _scan_on_ray(events, store, db, policy, not no_model, media_dir or events.parent, address, workers, exactly_once)
+        _finish_scan(events, out, report, summaries)
+        return
     pipeline = _build_pipeline(policy, with_model=not no_model, store=store, media_dir=media_dir or events.parent)
     engine = pipeline.engine
     if shadow is not None:
         from trygg.shadow import with_shadow
 
         engine = with_shadow(engine, shadow, _fail)
-    sinks = ([JsonlDecisionSink(decisions)] if decisions else []) + list(pipeline.sinks)
+    sinks = exactly_once + list(pipeline.sinks)
     try:
         with _progress() as progress, events.open("rb") as handle:
             task = progress.add_task("scanning", total=events.stat().st_size)
@@ -114,7 +126,35 @@ def scan(
         for sink in sinks:
             sink.close()
 
-    summaries = [engine.summary(cid) for cid in report.conversation_ids]
+    _finish_scan(events, out, report, [engine.summary(cid) for cid in report.conversation_ids])
+    if shadow is not None:
+        console.print(f"shadow {engine.candidate.policy.id}: {len(engine.differences)} of {engine.compared} events decided differently")
+
+
+def _scan_on_ray(
+    events: Path, store: Any, db: str | None, policy: Path | None, with_model: bool, media_dir: Path,
+    address: str | None, workers: int, sinks: list[Any],
+) -> tuple[Any, list[dict[str, Any]]]:
+    try:
+        from trygg.cluster.ray_scan import join_cluster, scan_on_ray
+        from trygg.compose import Settings
+        from trygg.store.base import database_url
+    except ImportError as exc:
+        raise _fail(f"--ray needs the 'ray' extra (pip install 'trygg[ray]'): {exc}") from None
+    if workers < 1:
+        raise _fail("--workers must be at least 1")
+    settings = Settings(model=with_model, media_dir=media_dir, **({"policy": policy} if policy else {}))
+    join_cluster(address, workers)
+    try:
+        with events.open("rb") as handle:
+            return scan_on_ray(handle, settings, store, database_url(db), workers, sinks=sinks)
+    finally:
+        for sink in sinks:
+            sink.close()
+
+
+def _finish_scan(events: Path, out: Path, report: Any, summaries: list[dict[str, Any]]) -> None:
+    """Write the summary lines and print what the scan did."""
     with out.open("w", encoding="utf-8") as handle:
         for summary in summaries:
             handle.write(json.dumps(_conversation_line(summary), ensure_ascii=False) + "\n")
@@ -123,8 +163,14 @@ def scan(
     for warning in report.warnings:
         console.print(f"[yellow]warning[/yellow] {warning}")
     _print_scan_summary(report, summaries)
-    if shadow is not None:
-        console.print(f"shadow {engine.candidate.policy.id}: {len(engine.differences)} of {engine.compared} events decided differently")
+
+
+def _output_key(output: Path, events: Path) -> str:
+    """The store's name for one output of one input: a rerun of the same scan resumes the same
+    file (exactly once), a scan of another input into the same file starts it afresh."""
+    import hashlib
+
+    return hashlib.sha256(f"decisions\0{output.resolve()}\0{events.resolve()}".encode()).hexdigest()
 
 
 def _conversation_line(summary: dict[str, Any]) -> dict[str, Any]:
@@ -420,6 +466,8 @@ COMMAND_MODULES = (
     "trygg.commands.cases",
     "trygg.commands.reviewer",
     "trygg.commands.classify",
+    "trygg.commands.db",
+    "trygg.commands.rescan",
 )
 
 

@@ -154,6 +154,10 @@ def _account(event: AccountEvent, policy: Policy, ages: AgeBook, contacts: Conta
             changed = True
     event_id = account_event_id(event.user_id)
     raised = update_flags(picture, policy.protection.age)
+    if not (changed or raised):
+        # The same facts again (accounts carry no event id, so a resumed scan re-applies them):
+        # nothing to decide, and outputs must not repeat the first answer.
+        return None, ()
     reading = protective_reading(picture, policy.protection.age)
     findings = flag_findings(raised, event.user_id, event_id, policy, contacts)
     if reading.minor:

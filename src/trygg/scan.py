@@ -8,21 +8,25 @@ engine sees them, and everything the batch changed is written back in one transa
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
+
+import orjson
 
 from trygg.decision import Decision
 from trygg.engine import Engine
 from trygg.events import Event, EventError, ParsedLine, event_field
-from trygg.sinks import Batch, Sink
+from trygg.sinks import Batch, OutboxSink, Sink
 from trygg.store.repository import Store
 
 #: Events per transaction. Each batch writes the state of every conversation it touched, so
 #: larger batches write a busy conversation once for many of its messages: on a stream of short
 #: conversations, 50,000 instead of 10,000 cut the state rows written by two thirds. A crash loses
 #: at most one batch (seconds of traffic), which the next run processes again.
-BATCH_SIZE = 50_000
+BATCH_SIZE = int(os.environ.get("TRYGG_SCAN_BATCH_SIZE") or 50_000)
 
 
 @dataclass
@@ -41,7 +45,7 @@ class ScanReport:
 
 
 class _Loaded:
-    """Ids whose state the engine has: loaded by this call, or (resident) held by the engine."""
+    """Ids whose state the engine has: loaded by this decider, or (resident) held by the engine."""
 
     __slots__ = ("held", "loaded")
 
@@ -52,8 +56,14 @@ class _Loaded:
     def __contains__(self, key: object) -> bool:
         return key in self.loaded or key in self.held
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.loaded)
+
     def update(self, ids: Iterable[str]) -> None:
         self.loaded.update(ids)
+
+    def clear(self) -> None:
+        self.loaded.clear()
 
 
 def _batches(parsed: Iterable[ParsedLine], size: int) -> Iterator[list[ParsedLine]]:
@@ -79,6 +89,12 @@ def scan(
     """Run events through ``engine``, persisting to ``store`` when given, then giving each
     batch's decisions and new alerts to every sink; never raises on bad lines.
 
+    With a store, :class:`~trygg.sinks.OutboxSink` outputs are exactly-once: each batch's bytes
+    commit with the batch and are appended after, and a restart first repairs the output from
+    what the store committed. On a shared database (PostgreSQL) each batch locks its
+    conversations and users and reloads their state under the lock, so workers scanning the
+    same conversations at once lose and repeat nothing.
+
     ``prepare`` runs on each event just before the engine: the edge step that does the I/O the
     engine must not (the media ingest reads and hashes media, see ``trygg.media_wiring``).
 
@@ -87,28 +103,105 @@ def scan(
     it lacks are loaded from the store; without it, each call reloads what its events touch.
     """
     report = ScanReport()
+    outboxes = [sink for sink in sinks if isinstance(sink, OutboxSink)] if store is not None else []
+    for sink in outboxes:
+        sink.recover(store.sink_position(sink.key))  # type: ignore[union-attr]
+    plain_sinks = [sink for sink in sinks if sink not in outboxes]
+    decider = BatchDecider(engine, store, prepare=prepare, resident=resident)
     seen_conversations: dict[str, None] = {}
-    loaded_conversations = _Loaded(engine.conversations if resident else {})
-    loaded_users = _Loaded(engine.ages if resident else {})
-    alerted: set[str] = set()
     warnings_seen = len(engine.warnings)
 
     for batch in _batches(parsed, batch_size):
         report.lines += len(batch)
-        events: list[Event] = []
-        for line in batch:
-            if line.error is not None:
-                report.errors.append(line.error)
-            elif line.event is not None:
-                events.append(line.event)
-                if cid := event_field(line.event, "conversation_id"):
-                    seen_conversations.setdefault(cid, None)
-        if store is not None:
-            events = _skip_known(events, store, report)
-            _load_state(events, engine, store, loaded_conversations, loaded_users)
+        events = _valid_events(batch, report, seen_conversations)
+        with store.locks.holding(*_parties(events)) if decider.shared else nullcontext():  # type: ignore[union-attr]
+            outcome = decider.decide(events, report)
+            write_outcome(outcome, store, outboxes, plain_sinks)
+        if on_progress is not None:
+            on_progress(len(batch))
 
-        written_events: list[Event] = []
-        decided: list[tuple[Event, Decision]] = []
+    decider.load_for_summary(list(seen_conversations))
+    report.warnings.extend(f"{event_id}: {message}" for event_id, message in engine.warnings[warnings_seen:])
+    report.conversation_ids = list(seen_conversations)
+    return report
+
+
+def _valid_events(batch: list[ParsedLine], report: ScanReport, seen_conversations: dict[str, None]) -> list[Event]:
+    """The batch's events, its rejected lines counted in ``report``."""
+    events: list[Event] = []
+    for line in batch:
+        if line.error is not None:
+            report.errors.append(line.error)
+        elif line.event is not None:
+            events.append(line.event)
+            if cid := event_field(line.event, "conversation_id"):
+                seen_conversations.setdefault(cid, None)
+    return events
+
+
+@dataclass
+class BatchOutcome:
+    """What one batch decided and changed: what a store writes in one transaction and the
+    sinks are given. Plain data, so a cluster worker can hand it to the process that writes."""
+
+    events: list[Event] = field(default_factory=list)
+    #: Each decision with the event it answers (sinks such as cases need the event's parties).
+    decided: list[tuple[Event, Decision]] = field(default_factory=list)
+    conversations: dict[str, dict] = field(default_factory=dict)
+    users: dict[str, dict] = field(default_factory=dict)
+    alerts: list[dict] = field(default_factory=list)
+    media_hashes: list[dict] = field(default_factory=list)
+
+    def extend(self, other: BatchOutcome) -> None:
+        """Add another partition's outcome of the same round (partitions own disjoint
+        conversations; a user seen in several keeps the last partition's picture)."""
+        self.events += other.events
+        self.decided += other.decided
+        self.conversations.update(other.conversations)
+        self.users.update(other.users)
+        self.alerts += other.alerts
+        self.media_hashes += other.media_hashes
+
+    @property
+    def decisions(self) -> list[Decision]:
+        return [decision for _event, decision in self.decided]
+
+
+class BatchDecider:
+    """Runs batches through one engine with the store's memory: skips stored events, loads the
+    state a batch needs, decides, and collects what changed (writing is :func:`write_outcome`)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store | None,
+        owns_partition: bool = False,
+        prepare: Callable[[Event], Event] | None = None,
+        resident: bool = False,
+    ) -> None:
+        """``owns_partition``: this decider alone handles its conversations (a cluster actor
+        given a partition), so what it holds is newer than the store, never older.
+        ``prepare`` and ``resident``: see :func:`scan`."""
+        self.engine = engine
+        self.store = store
+        self.prepare = prepare
+        #: Other workers may write the same rows (PostgreSQL): reload what each batch touches.
+        self.shared = store is not None and store.shared and not owns_partition
+        keep = resident and not self.shared
+        self._loaded_conversations = _Loaded(engine.conversations if keep else {})
+        self._loaded_users = _Loaded(engine.ages if keep else {})
+        self._alerted: set[str] = set()
+
+    def decide(self, events: list[Event], report: ScanReport) -> BatchOutcome:
+        engine, store = self.engine, self.store
+        if store is not None:
+            if self.shared:  # another worker may have changed any of them since this one loaded it
+                self._loaded_conversations.clear()
+                self._loaded_users.clear()
+            events = _skip_known(events, store, report)
+            _load_state(events, engine, store, self._loaded_conversations, self._loaded_users)
+        outcome = BatchOutcome()
+        prepare = self.prepare
         for event in events:
             event_id = event_field(event, "event_id")
             if prepare is not None:
@@ -121,34 +214,79 @@ def scan(
                 report.accounts += 1
             else:
                 report.processed += 1
-                written_events.append(event)
+                outcome.events.append(event)
             if decision is not None:
                 report.decisions += 1
                 report.severe_decisions += int(decision.severe)
-                decided.append((event, decision))
-
+                outcome.decided.append((event, decision))
         dirty_conversations, dirty_users = engine.drain_dirty()
-        alerts = _new_alerts(engine, dirty_conversations, store, alerted)
-        if store is not None:
-            store.write_batch(
-                written_events,
-                [decision for _event, decision in decided],
-                {cid: engine.dump_conversation(cid) for cid in dirty_conversations},
-                {uid: engine.dump_user(uid) for uid in dirty_users},
-                alerts,
-            )
-        batch_out = Batch(decided, alerts)
-        for sink in sinks:
-            sink.write(batch_out)
-        if on_progress is not None:
-            on_progress(len(batch))
+        outcome.alerts = _new_alerts(engine, dirty_conversations, store, self._alerted)
+        outcome.conversations = {cid: engine.dump_conversation(cid) for cid in dirty_conversations}
+        outcome.users = {uid: engine.dump_user(uid) for uid in dirty_users}
+        outcome.media_hashes = _media_hashes(outcome.events)
+        return outcome
 
+    def load_for_summary(self, conversation_ids: list[str]) -> None:
+        """Load the conversations a summary names that no batch loaded (complete before this
+        run), all of them on a shared database, where other workers may have moved them on."""
+        if self.store is None:
+            return
+        if self.shared:
+            self._loaded_conversations.clear()
+        _load_conversations(conversation_ids, self.engine, self.store, self._loaded_conversations)
+
+
+def write_outcome(outcome: BatchOutcome, store: Store | None, outboxes: Sequence[OutboxSink], sinks: Sequence[Sink]) -> None:
+    """Persist a batch in one transaction (its exactly-once outputs' bytes with it), then
+    append those outputs and hand the batch to the other sinks."""
+    payloads = {sink.key: sink.render(outcome.decisions, outcome.alerts) for sink in outboxes}
     if store is not None:
-        # Conversations of this file that were complete before this run: load them for the summary.
-        _load_conversations(list(seen_conversations), engine, store, loaded_conversations)
-    report.warnings.extend(f"{event_id}: {message}" for event_id, message in engine.warnings[warnings_seen:])
-    report.conversation_ids = list(seen_conversations)
-    return report
+        store.write_batch(
+            outcome.events,
+            outcome.decisions,
+            outcome.conversations,
+            outcome.users,
+            outcome.alerts,
+            outbox={sink.key: (sink.end + len(payloads[sink.key]), payloads[sink.key]) for sink in outboxes},
+            media_hashes=outcome.media_hashes,
+        )
+    for sink in outboxes:
+        sink.append(payloads[sink.key], sink.end + len(payloads[sink.key]))
+    batch = Batch(outcome.decided, outcome.alerts)
+    for sink in sinks:
+        sink.write(batch)
+
+
+def _parties(events: list[Event]) -> tuple[set[str], set[str]]:
+    """The conversations and users a batch touches (what a shared-database batch locks)."""
+    conversations = {cid for e in events if (cid := e.__dict__.get("conversation_id"))}
+    users = {uid for e in events for uid in map(e.__dict__.get, _USER_FIELDS) if uid}
+    return conversations, users
+
+
+def _media_hashes(events: list[Event]) -> list[dict]:
+    """PDQ hashes of the batch's media events, as the platform sent them or as the media ingest
+    computed them (a hash, never the media), so a later bank entry can be matched against media
+    already delivered (``trygg rescan --media``)."""
+    rows = []
+    for event in events:
+        fields = event.__dict__
+        if fields.get("type") != "media":
+            continue
+        facts = fields.get("facts")
+        image = getattr(facts, "image", None)
+        pdq, quality = (image.pdq, image.quality) if image is not None else (fields.get("pdq"), None)
+        if pdq:
+            rows.append(
+                {
+                    "event_id": fields["event_id"],
+                    "conversation_id": fields.get("conversation_id"),
+                    "sender_id": fields.get("sender_id"),
+                    "pdq": pdq,
+                    "quality": quality,
+                }
+            )
+    return rows
 
 
 def _skip_known(events: list[Event], store: Store, report: ScanReport) -> list[Event]:
@@ -161,7 +299,9 @@ def _skip_known(events: list[Event], store: Store, report: ScanReport) -> list[E
     return kept
 
 
-def _load_state(events: list[Event], engine: Engine, store: Store, loaded_conversations: _Loaded, loaded_users: _Loaded) -> None:
+def _load_state(
+    events: list[Event], engine: Engine, store: Store, loaded_conversations: _Loaded, loaded_users: _Loaded
+) -> None:
     conversation_ids = {cid for e in events if (cid := e.__dict__.get("conversation_id"))}
     _load_conversations(list(conversation_ids), engine, store, loaded_conversations)
     # Straight from each event's field dict (what event_field reads): this runs for every event.
@@ -176,9 +316,19 @@ def _load_conversations(conversation_ids: list[str], engine: Engine, store: Stor
     wanted = [cid for cid in conversation_ids if cid not in loaded]
     if not wanted:
         return
+    held = engine.conversations
     for cid, state in store.load_conversations(wanted).items():
+        if cid in held and _same_state(engine.dump_conversation(cid), state):
+            # Stored as this engine left it (a shared database reloads every batch): keeping it
+            # keeps what a stored state cannot hold, the text an unsettled language tracker has
+            # gathered, so a worker's own conversations go on exactly as in one process.
+            continue
         engine.load_conversation(cid, state)
     loaded.update(wanted)
+
+
+def _same_state(held: dict, stored: dict) -> bool:
+    return orjson.dumps(held, option=orjson.OPT_NON_STR_KEYS) == orjson.dumps(stored, option=orjson.OPT_NON_STR_KEYS)
 
 
 def _new_alerts(engine: Engine, conversation_ids: set[str], store: Store | None, alerted: set[str]) -> list[dict]:

@@ -12,10 +12,11 @@ decision the store does not hold.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from dataclasses import dataclass
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, runtime_checkable
 
 from trygg.decision import Decision
 from trygg.events import Event
@@ -72,3 +73,84 @@ class JsonlDecisionSink:
             self._handle.close()
         else:
             self._handle.flush()
+
+
+@runtime_checkable
+class OutboxSink(Protocol):
+    """A sink whose output is exactly-once across crashes (a file a restart must not repeat).
+
+    The scan renders a batch's bytes, commits them with the batch (``Store.write_batch``'s
+    ``outbox``: the output's length with the batch in it, and the bytes), and only then calls
+    :meth:`append`. A restart hands :meth:`recover` what the store last committed, and the
+    sink cuts its output back to before that batch and appends it once more: whether the crash
+    came before the commit, between the commit and the write, or half way through the write,
+    the output ends holding every committed batch once and nothing uncommitted.
+    """
+
+    key: str
+    end: int
+
+    def render(self, decisions: Sequence[Decision], alerts: Sequence[Mapping[str, Any]]) -> bytes: ...
+
+    def recover(self, committed: tuple[int, bytes] | None) -> None: ...
+
+    def append(self, payload: bytes, end: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class RecoveryError(RuntimeError):
+    """An output is shorter than what the store says was committed to it: it was changed
+    outside trygg, and appending to it would hide that."""
+
+
+class ExactlyOnceJsonlSink:
+    """``trygg scan --decisions FILE`` with a store: one JSON line per decision, exactly once.
+
+    ``key`` names this output in the store (the CLI derives it from the file and the input it
+    decides), so a rerun of the same scan resumes the same file and a new scan starts afresh.
+    Lines are those of :class:`JsonlDecisionSink`, byte for byte.
+    """
+
+    def __init__(self, path: Path, key: str) -> None:
+        self.path = path
+        self.key = key
+        self.end = 0
+        self._handle: IO[bytes] | None = None
+
+    def render(self, decisions: Sequence[Decision], alerts: Sequence[Mapping[str, Any]]) -> bytes:  # noqa: ARG002
+        return "".join(json.dumps(d.as_dict(), ensure_ascii=False) + "\n" for d in decisions).encode("utf-8")
+
+    def recover(self, committed: tuple[int, bytes] | None) -> None:
+        handle = self.path.open("r+b" if self.path.exists() else "w+b")
+        if committed is None:  # nothing committed for this output yet: it starts empty
+            handle.truncate(0)
+        else:
+            end, pending = committed
+            start = end - len(pending)
+            size = handle.seek(0, os.SEEK_END)
+            if size < start:
+                handle.close()
+                raise RecoveryError(
+                    f"{self.path} holds {size} bytes but the store committed {start} before its last batch: "
+                    "the file was changed outside trygg; move it away to write a fresh one"
+                )
+            handle.truncate(start)
+            handle.seek(start)
+            handle.write(pending)
+            self.end = end
+        handle.flush()
+        os.fsync(handle.fileno())
+        self._handle = handle
+
+    def append(self, payload: bytes, end: int) -> None:
+        assert self._handle is not None, "recover() opens the output"
+        self._handle.write(payload)
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self.end = end
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None

@@ -159,7 +159,28 @@ class ConversationState:
             "language": self.language,
             "language_state": self.language_state,
             "model_state": self.model_state,
+            **self._view_dict(),
         }
+
+    def _view_dict(self) -> dict[str, object]:
+        """The reused assessment, so that a conversation resumed from the store assesses its
+        next quiet message exactly as the process that stored it would have: without it, the
+        first message after a restart is fused afresh and its risk differs in the last digits
+        from an uninterrupted run's (a crash would then change decisions)."""
+        view = self._view
+        if view is None or self.group:
+            return {}
+        fields = [view.risk, view.stage, view.label_guess, view.offender_id, view.minor_id, view.adult_id]
+        return {"view": [*fields, list(view.reasons), list(self._view_ages)]}
+
+    def _restore_view(self, stored: object) -> None:
+        if not stored:
+            return
+        risk, stage, label, offender, minor, adult, reasons, ages = stored  # type: ignore[misc]
+        self._view = Assessment(
+            self.conversation_id, "", "message", float(risk), str(stage), str(label), offender, minor, adult, None, tuple(reasons)
+        )
+        self._view_ages = [float(a) for a in ages]
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> ConversationState:
@@ -173,7 +194,7 @@ class ConversationState:
                 }
                 for uid, p in dict(data.get("participants", {})).items()  # type: ignore[call-overload]
             }
-            return cls(
+            state = cls(
                 conversation_id=str(data["conversation_id"]),
                 messages=int(data.get("messages", 0)),  # type: ignore[arg-type]
                 group=bool(data.get("group", False)),
@@ -189,6 +210,8 @@ class ConversationState:
                 language_state=data.get("language_state"),  # type: ignore[arg-type]
                 model_state=data.get("model_state"),  # type: ignore[arg-type]
             )
+            state._restore_view(data.get("view"))
+            return state
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"invalid conversation state: {exc!r}") from None
 

@@ -21,7 +21,8 @@ from trygg.decision import Decision
 from trygg.events import Event
 from trygg.store.base import create_schema, make_engine
 from trygg.store.bulk import BulkStatement
-from trygg.store.tables import AlertRow, ConversationRow, DecisionRow, EventRow, UserRow
+from trygg.store.locks import BatchLocks
+from trygg.store.tables import AlertRow, ConversationRow, DecisionRow, EventRow, MediaHashRow, SinkOutboxRow, UserRow
 
 #: SQLite (3.32+) allows 32766 bound parameters and PostgreSQL 65535; lookups by id are chunked
 #: below both, in chunks large enough that a batch takes a handful of queries.
@@ -43,6 +44,15 @@ class Store:
             raise ValueError(f"unsupported database dialect {dialect!r}: use SQLite or PostgreSQL")
         self._insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
         self._writes = self._write_statements()
+        #: Per-conversation and per-user locks for workers sharing the database (PostgreSQL);
+        #: a no-op on SQLite, which one process owns.
+        self.locks = BatchLocks(self.engine)
+
+    @property
+    def shared(self) -> bool:
+        """Whether other workers may write the same rows at the same time (PostgreSQL): a scan
+        then locks what each batch touches and reloads its state under the lock."""
+        return self.locks.enabled
 
     def _write_statements(self) -> dict[str, BulkStatement]:
         """The batch writes, compiled once: inserts that skip known rows, upserts for state."""
@@ -53,6 +63,7 @@ class Store:
             "events": (insert(EventRow).on_conflict_do_nothing(), EventRow),
             "decisions": (insert(DecisionRow).on_conflict_do_nothing(), DecisionRow),
             "alerts": (insert(AlertRow).on_conflict_do_nothing(), AlertRow),
+            "media_hashes": (insert(MediaHashRow).on_conflict_do_nothing(), MediaHashRow),
             "conversations": (
                 conversation.on_conflict_do_update(
                     index_elements=[ConversationRow.conversation_id],
@@ -111,6 +122,15 @@ class Store:
     def alerted_conversations(self, conversation_ids: Iterable[str]) -> set[str]:
         return self._existing(AlertRow.conversation_id, list(conversation_ids))
 
+    def sink_position(self, key: str) -> tuple[int, bytes] | None:
+        """What the store last committed for the output ``key``: its length with the latest
+        batch in it, and that batch's bytes (see :class:`trygg.sinks.OutboxSink`)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(SinkOutboxRow.committed_end, SinkOutboxRow.pending).where(SinkOutboxRow.sink_key == key)
+            ).first()
+        return None if row is None else (int(row[0]), bytes(row[1]))
+
     def counts(self) -> dict[str, int]:
         """Row counts per table (for status output and tests)."""
         from sqlalchemy import func
@@ -129,8 +149,12 @@ class Store:
         conversations: Mapping[str, dict],
         users: Mapping[str, dict],
         alerts: Iterable[Mapping[str, Any]] = (),
+        outbox: Mapping[str, tuple[int, bytes]] | None = None,
+        media_hashes: Iterable[Mapping[str, Any]] = (),
     ) -> None:
-        """Persist one batch atomically: new events, non-allow decisions, state and alerts."""
+        """Persist one batch atomically: new events, non-allow decisions, state and alerts,
+        the PDQ hashes of its media, and for each exactly-once output (``outbox``: key to the
+        output's length with this batch in it, and the batch's bytes) where it stands."""
         now = _now()
         event_rows = [_event_row(event) for event in events if event.__dict__.get("event_id")]
         decision_rows = [
@@ -162,6 +186,25 @@ class Store:
             writes["conversations"].execute(connection, conversation_rows, {"updated_at": now})
             writes["users"].execute(connection, user_rows, {"updated_at": now})
             writes["alerts"].execute(connection, list(alerts), {"raised_at": now})
+            writes["media_hashes"].execute(connection, list(media_hashes), {"stored_at": now})
+            for key, (end, payload) in (outbox or {}).items():
+                self._record_outbox(connection, key, end, payload, now)
+
+    def _record_outbox(self, connection: Any, key: str, end: int, payload: bytes, now: datetime) -> None:
+        statement = self._insert(SinkOutboxRow).values(
+            sink_key=key, batches=1, committed_end=end, pending=payload, updated_at=now
+        )
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[SinkOutboxRow.sink_key],
+                set_={
+                    "batches": SinkOutboxRow.batches + 1,
+                    "committed_end": statement.excluded.committed_end,
+                    "pending": statement.excluded.pending,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            )
+        )
 
 
 def _event_row(event: Event) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Float, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, DateTime, Float, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trygg.store.base import Base
@@ -76,3 +76,35 @@ class AlertRow(Base):
     offender_id: Mapped[str | None] = mapped_column(ID)
     reasons: Mapped[list] = mapped_column(JSON)
     raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MediaHashRow(Base):
+    """The PDQ hash of a media event, so that media already delivered can be matched again
+    when a hash bank gains an entry (``trygg rescan --media``). A hash, never the media."""
+
+    __tablename__ = "media_hashes"
+
+    event_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    conversation_id: Mapped[str | None] = mapped_column(ID)
+    sender_id: Mapped[str | None] = mapped_column(ID)
+    pdq: Mapped[str] = mapped_column(String(64))
+    quality: Mapped[int | None] = mapped_column(Integer)
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SinkOutboxRow(Base):
+    """Where an output (a decisions file) stands, committed with the batch that fed it.
+
+    ``committed_end`` is the output's length once the latest committed batch is in it and
+    ``pending`` that batch's bytes: the sink appends them after the commit, and a restart after
+    a crash cuts the output back to ``committed_end - len(pending)`` and appends ``pending`` once
+    more. Only the latest batch is kept, so the row stays one batch large.
+    """
+
+    __tablename__ = "sink_outbox"
+
+    sink_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    batches: Mapped[int] = mapped_column(Integer)
+    committed_end: Mapped[int] = mapped_column(BigInteger)
+    pending: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,1 @@
+"""Running the engine over a cluster (Ray): partitioned scans and archive rescans."""

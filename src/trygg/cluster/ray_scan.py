@@ -1,0 +1,248 @@
+"""``trygg scan --ray``: the scan job over a Ray cluster, one stateful actor per partition.
+
+Events are partitioned by ``conversation_id`` (CRC-32 modulo the number of actors), so each
+conversation's messages reach one actor, in stream order, and its state lives in that actor's
+Engine (built by :func:`trygg.compose.build_engine`, like every engine). Events without a
+conversation go by their sender (or reporter). Account events (a declared age) are broadcast
+to every actor: any conversation may involve the user, and applying one twice is a no-op.
+
+The driver reads the input in rounds, gives each actor its share of a round, and writes what
+the actors decided through the same path as a single process (:func:`trygg.scan.write_outcome`:
+one transaction per round, exactly-once outputs, then the sinks). Actors only read the store
+(which events are stored, the state of conversations they meet for the first time); one writer
+keeps SQLite usable and makes a round's outputs commit together. The driver sends round k+1
+before it writes round k, so the actors decide while the database writes.
+
+Equal to a single process, line for line (``tests/test_ray_scan.py``), when no user's age
+evidence crosses partitions within a round: an age picture is kept by each actor that sees the
+user, and a user active in conversations of several partitions is stored as the last actor's
+picture of the round. Account events reach every actor, so declared ages are always shared.
+One Ray scan per database at a time: actors own their partitions and do not lock them.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Any
+
+import orjson
+
+from trygg.compose import Settings, build_engine
+from trygg.engine import MAX_SEEN_IDS
+from trygg.events import EventError, parse_line
+from trygg.scan import BatchDecider, BatchOutcome, ScanReport, _valid_events, write_outcome
+from trygg.sinks import OutboxSink, Sink
+from trygg.store.repository import Store
+
+#: Lines per round: a round is one transaction and each actor's share of it one call.
+ROUND_LINES = 20_000
+_ROUTE_FIELDS = ("conversation_id", "sender_id", "reporter_id", "user_id")
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The actor that owns ``key`` (stable across processes and runs, unlike ``hash``)."""
+    return zlib.crc32(key.encode("utf-8")) % partitions
+
+
+class PartitionWorker:
+    """One actor: an Engine and the conversations of its partition."""
+
+    def __init__(self, settings: Settings, database_url: str) -> None:
+        store = Store(database_url)
+        self._decider = BatchDecider(build_engine(settings, store=store), store, owns_partition=True)
+
+    def ready(self) -> bool:
+        """Answers once the actor is built (its engine and model loaded)."""
+        return True
+
+    def decide(self, lines: list[tuple[int, bytes]]) -> tuple[BatchOutcome, dict[str, Any]]:
+        """Decide this actor's share of a round; returns the outcome and the round's counts."""
+        report = ScanReport()
+        seen: dict[str, None] = {}
+        parsed = [parse_line(raw, number) for number, raw in lines]
+        events = _valid_events(parsed, report, seen)
+        first_seen = {}
+        for line in parsed:
+            if line.event is not None and (cid := line.event.__dict__.get("conversation_id")) and cid not in first_seen:
+                first_seen[cid] = line.line
+        outcome = self._decider.decide(events, report)
+        engine = self._decider.engine
+        counts = {
+            "processed": report.processed,
+            "duplicates": report.duplicates,
+            "decisions": report.decisions,
+            "severe_decisions": report.severe_decisions,
+            "errors": report.errors,
+            "first_seen": first_seen,
+            "warnings": [f"{event_id}: {message}" for event_id, message in engine.warnings],
+        }
+        engine.warnings.clear()
+        return outcome, counts
+
+    def summaries(self, conversation_ids: list[str]) -> dict[str, dict]:
+        """Summaries of these conversations (loaded from the store when no round touched them)."""
+        self._decider.load_for_summary(conversation_ids)
+        engine = self._decider.engine
+        return {cid: engine.summary(cid) for cid in conversation_ids if cid in engine.conversations}
+
+
+class _Router:
+    """Sends each raw line to its partition, and drops an event id already sent in this run:
+    a single process's engine remembers the ids it saw, and an id re-used by an event of
+    another conversation would otherwise reach an actor that never saw it. (The router reads
+    ids before validation: a line rejected as invalid still claims its id, where a single
+    process would accept a later valid event with it.)"""
+
+    def __init__(self, partitions: int) -> None:
+        self.partitions = partitions
+        self._sent: dict[str, None] = {}
+
+    def route(self, line: bytes) -> int | None:
+        """The partition of one raw line; None broadcasts it (account events), -1 for a line
+        that is not a JSON object (the driver rejects it as a single process would), -2 for a
+        repeated event id."""
+        try:
+            fields = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return -1
+        if not isinstance(fields, dict):
+            return -1
+        if fields.get("type") == "account":
+            return None
+        event_id = fields.get("event_id")
+        if isinstance(event_id, str):
+            if event_id in self._sent:
+                return -2
+            self._sent[event_id] = None
+            if len(self._sent) > MAX_SEEN_IDS:
+                del self._sent[next(iter(self._sent))]
+        return _partition(fields, self.partitions)
+
+
+def _partition(fields: dict[str, Any], partitions: int) -> int:
+    for name in _ROUTE_FIELDS:
+        value = fields.get(name)
+        if isinstance(value, str) and value:
+            return partition_of(value, partitions)
+    return 0  # no id to route by: the actor rejects the line, naming the missing field
+
+
+def _rounds(lines: Iterable[bytes], size: int) -> Iterator[list[tuple[int, bytes]]]:
+    numbered = ((number, raw.strip()) for number, raw in enumerate(lines, start=1))
+    nonblank = ((number, raw) for number, raw in numbered if raw)
+    while chunk := list(islice(nonblank, size)):
+        yield chunk
+
+
+def start_workers(settings: Settings, database_url: str, workers: int) -> list[Any]:
+    """``workers`` partition actors, each with its engine built and its model loaded."""
+    import ray
+
+    if workers < 1:
+        raise ValueError("need at least one Ray worker")
+    actor_class = ray.remote(num_cpus=1)(PartitionWorker)
+    actors = [actor_class.remote(settings, database_url) for _ in range(workers)]
+    ray.get([actor.ready.remote() for actor in actors])
+    return actors
+
+
+def scan_on_ray(
+    lines: Iterable[bytes],
+    settings: Settings,
+    store: Store,
+    database_url: str,
+    workers: int,
+    sinks: Sequence[Sink] = (),
+    round_lines: int = ROUND_LINES,
+) -> tuple[ScanReport, list[dict]]:
+    """Scan raw JSON lines over ``workers`` actors on the Ray cluster already joined
+    (``ray.init``); returns the report and the summaries of the input's conversations."""
+    import ray
+
+    actors = start_workers(settings, database_url, workers)
+    outboxes = [sink for sink in sinks if isinstance(sink, OutboxSink)]
+    for sink in outboxes:
+        sink.recover(store.sink_position(sink.key))
+    plain_sinks = [sink for sink in sinks if sink not in outboxes]
+
+    report = ScanReport()
+    router = _Router(workers)
+    first_seen: dict[str, int] = {}
+    pending: list[Any] | None = None
+    for chunk in _rounds(lines, round_lines):
+        shares: list[list[tuple[int, bytes]]] = [[] for _ in range(workers)]
+        for number, raw in chunk:
+            partition = router.route(raw)
+            if partition == -2:
+                report.duplicates += 1
+            elif partition == -1:
+                rejected = parse_line(raw, number)
+                report.errors.append(rejected.error or EventError(number, "<line>", "not a JSON object"))
+            elif partition is None:  # an account event: checked here once, then broadcast
+                checked = parse_line(raw, number)
+                if checked.error is not None:
+                    report.errors.append(checked.error)
+                    continue
+                report.accounts += 1
+                for share in shares:
+                    share.append((number, raw))
+            else:
+                shares[partition].append((number, raw))
+        report.lines += len(chunk)
+        submitted = [actor.decide.remote(share) for actor, share in zip(actors, shares)]
+        if pending is not None:
+            _write_round(ray.get(pending), store, outboxes, plain_sinks, report, first_seen)
+        pending = submitted
+    if pending is not None:
+        _write_round(ray.get(pending), store, outboxes, plain_sinks, report, first_seen)
+
+    order = sorted(first_seen, key=first_seen.__getitem__)
+    owned: list[list[str]] = [[] for _ in range(workers)]
+    for cid in order:
+        owned[partition_of(cid, workers)].append(cid)
+    summaries: dict[str, dict] = {}
+    for part in ray.get([actor.summaries.remote(cids) for actor, cids in zip(actors, owned)]):
+        summaries.update(part)
+    for actor in actors:
+        ray.kill(actor)
+    report.errors.sort(key=lambda error: error.line)
+    report.conversation_ids = order
+    return report, [summaries[cid] for cid in order if cid in summaries]
+
+
+def _write_round(
+    results: list[tuple[BatchOutcome, dict[str, Any]]],
+    store: Store,
+    outboxes: list[OutboxSink],
+    sinks: list[Sink],
+    report: ScanReport,
+    first_seen: dict[str, int],
+) -> None:
+    merged = BatchOutcome()
+    for outcome, counts in results:
+        merged.extend(outcome)
+        report.processed += counts["processed"]
+        report.duplicates += counts["duplicates"]
+        report.decisions += counts["decisions"]
+        report.severe_decisions += counts["severe_decisions"]
+        report.errors.extend(error for error in counts["errors"])
+        report.warnings.extend(counts["warnings"])
+        for cid, line in counts["first_seen"].items():
+            if cid not in first_seen or line < first_seen[cid]:
+                first_seen[cid] = line
+    write_outcome(merged, store, outboxes, sinks)
+
+
+def join_cluster(address: str | None, workers: int) -> None:
+    """Join the Ray cluster at ``address``, or start a local one with a CPU per worker."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    if address:
+        ray.init(address=address, log_to_driver=False)
+    else:
+        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+
