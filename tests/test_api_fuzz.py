@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from live_server import running  # noqa: E402
 from trygg.api.app import create_app  # noqa: E402
 from trygg.api.keys import create_key  # noqa: E402
-from trygg.api.ratelimit import RateLimit  # noqa: E402
+from trygg.ratelimit import RateLimit  # noqa: E402
 from trygg.cases.vault import Keyring  # noqa: E402
 from trygg.store.repository import Store  # noqa: E402
 

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from live_server import running
 from trygg.api.app import MAX_BATCH, create_app
 from trygg.api.keys import create_key
-from trygg.api.ratelimit import RateLimit
+from trygg.ratelimit import RateLimit
 from trygg.api.webhooks import WebhookSettings
 from trygg.cases.outbox import Backoff
 from trygg.cases.vault import Keyring

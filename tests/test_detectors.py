@@ -11,7 +11,7 @@ import pytest
 import trygg.detectors
 from trygg.compose import Settings, build_engine
 from trygg.detectors import discover
-from trygg.detectors.text import TextDetector
+from trygg.signals.detect import TextDetector
 from trygg.engine import Engine
 from trygg.events import parse_event
 from trygg.signals.base import DetectionContext, Signal

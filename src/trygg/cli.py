@@ -153,6 +153,16 @@ def _scan_on_ray(
             sink.close()
 
 
+def _webhooks(settings: Any) -> Any:
+    """Where decision webhooks go (HMAC-signed with the secret), or None when off."""
+    from trygg.api.webhooks import WebhookSettings
+
+    if settings.webhook_url is None:
+        return None
+    secret = settings.webhook_secret
+    return WebhookSettings(settings.webhook_url, secret.encode("utf-8") if secret else None)
+
+
 def _finish_scan(events: Path, out: Path, report: Any, summaries: list[dict[str, Any]]) -> None:
     """Write the summary lines and print what the scan did."""
     with out.open("w", encoding="utf-8") as handle:
@@ -433,7 +443,7 @@ def serve(
     except ImportError as exc:
         raise _fail(f"the HTTP API needs the 'api' extra: {exc}") from None
     from trygg.cases.vault import VaultKeyError
-    from trygg.compose import Settings, load_keyring, load_webhooks
+    from trygg.compose import Settings, load_keyring
     from trygg.store.repository import Store
 
     store = Store(db)
@@ -450,7 +460,7 @@ def serve(
         raise _fail(f"evidence vault: {exc}") from None
     if keyring is None:
         console.print("[yellow]warning[/yellow] no vault keyring (TRYGG_VAULT_KEY_FILE): escalation and evidence are unavailable")
-    served = create_app(store, engine, prepare=pipeline.prepare, keyring=keyring, webhooks=load_webhooks(settings))
+    served = create_app(store, engine, prepare=pipeline.prepare, keyring=keyring, webhooks=_webhooks(settings))
     uvicorn.run(served, host=host, port=port, log_level="info", proxy_headers=True)
 
 

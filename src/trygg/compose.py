@@ -143,16 +143,6 @@ def load_keyring(settings: Settings) -> Any:
     return Keyring.from_environment(given) if any(given.values()) else None
 
 
-def load_webhooks(settings: Settings) -> Any:
-    """Where decision webhooks go (HMAC-signed with the secret), or None when off."""
-    if settings.webhook_url is None:
-        return None
-    from trygg.api.webhooks import WebhookSettings
-
-    secret = settings.webhook_secret
-    return WebhookSettings(settings.webhook_url, secret.encode("utf-8") if secret else None)
-
-
 def build_engine(settings: Settings | None = None, store: Any = None, model: Any = None) -> Engine:
     """The engine alone, for callers that send no media needing I/O and keep no cases
     (evaluation, the bench, the golden replay)."""

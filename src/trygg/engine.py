@@ -39,9 +39,8 @@ from trygg.events import (
 )
 from trygg.media.errors import MediaError
 from trygg.policy import Policy, merge
-from trygg.detectors import detectors_by_type
-from trygg.detectors.text import TextDetector
-from trygg.signals.base import DetectionContext, Detector, Signal
+from trygg.signals.base import DetectionContext, Detector, Signal, by_event_type
+from trygg.signals.detect import TextDetector
 from trygg.text.language import LanguageTracker
 from trygg.text.normalize import normalize
 
@@ -87,7 +86,7 @@ class Engine:
         for tests and embedders that build one themselves)."""
         self.policy = policy or Policy.default()
         self.model = model
-        self.detectors = detectors_by_type(detectors if detectors is not None else [TextDetector()])
+        self.detectors = by_event_type(detectors if detectors is not None else [TextDetector()])
         if media is not None:
             self.detectors.setdefault("media", []).append(media)
         self._message_detectors = self.detectors.get("message", [])

@@ -27,7 +27,7 @@ import trygg.cases.tables  # noqa: F401  (registers the case tables on Base)
 from trygg.api import audit
 from trygg.cases.sink import CaseSink
 from trygg.api.keys import InvalidKey, Principal, authenticate
-from trygg.api.ratelimit import RateLimit, TokenBuckets
+from trygg.ratelimit import RateLimit, TokenBuckets
 from trygg.api.review_routes import review_router
 from trygg.api.webhooks import WebhookSettings, WebhookWorker
 from trygg.cases.service import CaseService

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from trygg.signals.base import Detector
@@ -29,17 +28,6 @@ def discover(settings: Any, store: Any = None) -> dict[str, list[Detector]]:
         detector = module.build(settings, store)
         if detector is None:
             continue
-        for event_type in detector.event_types:
-            by_type.setdefault(event_type, []).append(detector)
-    return by_type
-
-
-def detectors_by_type(detectors: Sequence[Detector] | Mapping[str, Sequence[Detector]]) -> dict[str, list[Detector]]:
-    """A list of detectors (or a mapping already by type) as the engine keeps them."""
-    if isinstance(detectors, Mapping):
-        return {event_type: list(found) for event_type, found in detectors.items()}
-    by_type: dict[str, list[Detector]] = {}
-    for detector in detectors:
         for event_type in detector.event_types:
             by_type.setdefault(event_type, []).append(detector)
     return by_type

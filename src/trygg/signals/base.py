@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from trygg.taxonomy import ALL_FAMILIES, CONTEXT_FAMILIES, SIGNAL_FAMILIES
@@ -66,3 +67,14 @@ class Detector(Protocol):
     event_types: frozenset[str]
 
     def detect(self, event: Any, context: DetectionContext) -> list[Signal]: ...
+
+
+def by_event_type(detectors: Sequence[Detector] | Mapping[str, Sequence[Detector]]) -> dict[str, list[Detector]]:
+    """A list of detectors (or a mapping already by type) as the engine keeps them."""
+    if isinstance(detectors, Mapping):
+        return {event_type: list(found) for event_type, found in detectors.items()}
+    by_type: dict[str, list[Detector]] = {}
+    for detector in detectors:
+        for event_type in detector.event_types:
+            by_type.setdefault(event_type, []).append(detector)
+    return by_type

@@ -21,6 +21,7 @@ family's strongest first: the first entry of a family that matches is its signal
 from __future__ import annotations
 
 import re
+from typing import Any
 from collections.abc import Sequence
 from functools import cache, lru_cache
 
@@ -32,7 +33,7 @@ from trygg.lang import (
     load_pack,
 )
 from trygg.lang.pack import VALUE_FAMILIES
-from trygg.signals.base import ALL_FAMILIES, Signal
+from trygg.signals.base import ALL_FAMILIES, DetectionContext, Signal
 from trygg.signals.prefilter import LiteralScanner, needs_digit, required_literals
 from trygg.text.normalize import NormalizedText
 from trygg.text.short_texts import cached_for_short_texts
@@ -187,3 +188,14 @@ def detect_signals(normalized: NormalizedText, event_id: str, language: str) -> 
     if not isinstance(language, str) or not language:
         raise ValueError(f"language must be a non-empty string such as 'sv', 'en' or 'other', got {language!r}")
     return detector_for(language).detect(normalized, event_id, language)
+
+
+class TextDetector:
+    """Grooming, solicitation and sextortion cues in a message's text, in its language's pack:
+    the detector every engine has (``trygg.detectors.text`` hands it to discovery)."""
+
+    event_types = frozenset({"message"})
+
+    def detect(self, event: Any, context: DetectionContext) -> list[Signal]:
+        assert context.normalized is not None, "messages are detected on their normalised text"
+        return detect_signals(context.normalized, event.event_id, context.language)  # type: ignore[arg-type]

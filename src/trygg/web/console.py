@@ -26,7 +26,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from trygg.api.ratelimit import RateLimit, TokenBuckets
+from trygg.ratelimit import RateLimit, TokenBuckets
 from trygg.cases.cases import CaseError
 from trygg.cases.permissions import CASES_ACT, EVIDENCE_VIEW, PermissionDenied, Reviewer
 from trygg.cases.service import CaseService
