@@ -135,3 +135,22 @@ def test_take_it_down_accepts_only_hashes_with_the_submit_scope(server) -> None:
     assert bad.status_code == 422
     extra = httpx.post(f"{url}/v1/take-it-down", json={"pdq": pdq, "name": "Alva"}, headers=_auth(key))
     assert extra.status_code == 422 and "only hashes" in extra.json()["detail"]
+
+
+def test_every_call_is_audited_by_the_middleware_without_bodies(server) -> None:
+    """One row per call, whatever the route did: key, method, route template, status, a note."""
+    url, store = server
+    key = create_key(store.engine, "t", ["ingest", "review"])
+    secret_text = "a message body that must never reach the audit log"
+    event = {"type": "message", "event_id": "e1", "conversation_id": "c1", "sender_id": "a", "text": secret_text}
+    httpx.post(f"{url}/v1/events", headers=_auth(key), json=[event])
+    httpx.get(f"{url}/v1/conversations/c1", headers=_auth(key))
+    httpx.get(f"{url}/v1/conversations/nope", headers=_auth(key))
+    httpx.get(f"{url}/v1/cases", headers=_auth("trygg_wrong_wrong"))
+    with store.engine.connect() as connection:
+        rows = [tuple(r) for r in connection.execute(text("select method, path, status, detail from api_audit order by id"))]
+    assert rows[0][:3] == ("POST", "/v1/events", 200) and "1 processed" in rows[0][3]
+    assert rows[1][:3] == ("GET", "/v1/conversations/{conversation_id}", 200)
+    assert rows[2][:3] == ("GET", "/v1/conversations/{conversation_id}", 404)
+    assert rows[3][:3] == ("GET", "/v1/cases", 401)
+    assert all(secret_text not in str(row) for row in rows)

@@ -131,27 +131,39 @@ def create_app(
             return JSONResponse({"detail": f"body is {declared} bytes; limit {MAX_BODY_BYTES}"}, status_code=413)
         return await call_next(request)
 
+    @app.middleware("http")
+    async def audit_calls(request: Request, call_next: Any) -> Any:
+        """One audit row per API call: key, method, route, status and a short note the handler
+        left (``audit.note``); never a body. Middleware, so no route can forget it."""
+        response = await call_next(request)
+        if request.url.path.startswith("/v1/"):
+            who = getattr(request.state, "principal", None)
+            route = getattr(request.scope.get("route"), "path", request.url.path)
+            detail = getattr(request.state, "audit_detail", None)
+            await run_in_threadpool(audit.record, store.engine, who.key_id if who else None, request.method, route, response.status_code, detail)
+        return response
+
     def principal(request: Request) -> Principal:
         header = request.headers.get("authorization", "")
         if not header.lower().startswith("bearer "):
-            audit.record(store.engine, None, request.method, request.url.path, 401, "missing key")
+            audit.note(request, "missing key")
             raise HTTPException(401, "missing API key: send 'Authorization: Bearer <key>'", headers={"WWW-Authenticate": "Bearer"})
         try:
             found = authenticate(store.engine, header[7:].strip())
         except InvalidKey as exc:
-            audit.record(store.engine, None, request.method, request.url.path, 401, str(exc))
+            audit.note(request, str(exc))
             raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+        request.state.principal = found
         wait = buckets.take(found.key_id)
         if wait:
-            audit.record(store.engine, found.key_id, request.method, request.url.path, 429, "rate limited")
+            audit.note(request, "rate limited")
             raise HTTPException(429, "rate limit exceeded for this key", headers={"Retry-After": buckets.retry_after(wait)})
-        request.state.principal = found
         return found
 
     def require(scope: str, broad: str) -> Any:
         def check(request: Request, who: Principal = Depends(principal)) -> Principal:
             if not who.allows(scope):
-                audit.record(store.engine, who.key_id, request.method, request.url.path, 403, f"needs {scope}")
+                audit.note(request, f"needs {scope}")
                 raise HTTPException(403, f"this key lacks the scope '{broad}' (or '{scope}')")
             return who
 
@@ -204,14 +216,14 @@ def create_app(
         nothing. Decisions that need a person carry the ``case_id`` they were filed under.
         """
         body = await read_body(request)
-        return await run_in_threadpool(handle_events, body, who)
+        return await run_in_threadpool(handle_events, body, request)
 
-    def handle_events(body: bytes, who: Principal) -> Response:
+    def handle_events(body: bytes, request: Request) -> Response:
         parsed, rejected = parse_events(body)
         report, answers = ingest(parsed)
         errors = [{"index": e.line, "field": e.field, "message": e.message} for e in rejected]
         status = 200 if not errors else (207 if report.processed or report.accounts or report.duplicates else 422)
-        audit.record(store.engine, who.key_id, "POST", "/v1/events", status, f"{report.processed} processed, {len(rejected)} errors")
+        audit.note(request, f"{report.processed} processed, {len(rejected)} errors")
         content = {"decisions": answers, "errors": errors, "duplicates": report.duplicates, "warnings": report.warnings}
         return Response(orjson.dumps(content), status_code=status, media_type="application/json")
 
@@ -239,17 +251,19 @@ def create_app(
         return parsed, rejected
 
     @app.get("/v1/conversations/{conversation_id}")
-    def get_conversation(conversation_id: str, who: Principal = Depends(require("conversations:read", "review"))) -> dict[str, Any]:
+    def get_conversation(
+        request: Request, conversation_id: str, who: Principal = Depends(require("conversations:read", "review"))
+    ) -> dict[str, Any]:
         """The conversation's risk: flagged, label guess, risk, offender guess, reasons."""
         with lock:
             if conversation_id not in engine.conversations:
                 stored = store.load_conversations([conversation_id])
                 if not stored:
-                    audit.record(store.engine, who.key_id, "GET", "/v1/conversations", 404, conversation_id)
+                    audit.note(request, conversation_id)
                     raise HTTPException(404, f"no conversation {conversation_id!r}")
                 engine.load_conversation(conversation_id, stored[conversation_id])
             summary = engine.summary(conversation_id)
-        audit.record(store.engine, who.key_id, "GET", "/v1/conversations", 200, conversation_id)
+        audit.note(request, conversation_id)
         return summary
 
     @app.post("/v1/take-it-down", status_code=201)
@@ -272,9 +286,9 @@ def create_app(
         try:
             entry_id = BankStore(engine=store.engine).take_it_down(**payload)
         except (BankError, TypeError, ValueError) as exc:
-            audit.record(store.engine, who.key_id, "POST", "/v1/take-it-down", 422, str(exc))
+            audit.note(request, str(exc))
             raise HTTPException(422, str(exc)) from None
-        audit.record(store.engine, who.key_id, "POST", "/v1/take-it-down", 201, f"entry {entry_id}")
+        audit.note(request, f"entry {entry_id}")
         return {"bank": "take_it_down", "entry_id": entry_id}
 
     app.include_router(review_router(store, engine, lock, service, require))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -29,3 +30,9 @@ def record(engine, key_id: str | None, method: str, path: str, status: int, deta
                 at=datetime.now(timezone.utc), key_id=key_id, method=method, path=path[:512], status=status, detail=(detail or "")[:256] or None
             )
         )
+
+
+def note(request: Any, detail: str) -> None:
+    """What this call's audit row says besides who, route and status (the API's audit
+    middleware writes the row when the response goes out, whatever the route did)."""
+    request.state.audit_detail = detail

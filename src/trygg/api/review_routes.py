@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from trygg.api import audit
@@ -67,18 +67,19 @@ def review_router(store: Store, engine: Engine, lock: threading.Lock, service: C
         return views.age_pictures(store, engine, lock, user_ids)
 
     @router.get("/v1/users/{user_id}/age")
-    def get_age(user_id: str, who: Principal = Depends(require("users:read", "review"))) -> dict[str, Any]:
+    def get_age(request: Request, user_id: str, who: Principal = Depends(require("users:read", "review"))) -> dict[str, Any]:
         """The user's age picture: declared and stated ages, adult evidence, p(minor)."""
         with lock:
             known = user_id in engine.ages
         if not known and not store.load_users([user_id]):
-            audit.record(store.engine, who.key_id, "GET", "/v1/users", 404, user_id)
+            audit.note(request, user_id)
             raise HTTPException(404, f"no user {user_id!r}")
-        audit.record(store.engine, who.key_id, "GET", "/v1/users", 200, user_id)
+        audit.note(request, user_id)
         return age_pictures([user_id])[user_id]
 
     @router.get("/v1/cases")
     def list_cases(
+        request: Request,
         status: Annotated[list[Literal["open", "escalated", "dismissed", "reported", "closed"]] | None, Query()] = None,
         offender_id: Annotated[str | None, Query(max_length=256)] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -91,22 +92,22 @@ def review_router(store: Store, engine: Engine, lock: threading.Lock, service: C
             found = service.queue(reviewer, limit=limit, offset=offset)
         else:
             found = service.list(reviewer, statuses=status, offender_id=offender_id, limit=limit, offset=offset)
-        audit.record(store.engine, who.key_id, "GET", "/v1/cases", 200, f"{len(found)} cases")
+        audit.note(request, f"{len(found)} cases")
         return {"cases": [case.as_dict() for case in found]}
 
-    def load(who: Principal, case_id: str) -> Any:
+    def load(request: Request, who: Principal, case_id: str) -> Any:
         try:
             return service.case(reviewer_of(who), case_id)
         except CaseError:
-            audit.record(store.engine, who.key_id, "GET", "/v1/cases", 404, case_id)
+            audit.note(request, case_id)
             raise HTTPException(404, f"no case {case_id!r}") from None
 
     @router.get("/v1/cases/{case_id}")
-    def get_case(case_id: str, who: Principal = Depends(require("cases:read", "review"))) -> dict[str, Any]:
+    def get_case(request: Request, case_id: str, who: Principal = Depends(require("cases:read", "review"))) -> dict[str, Any]:
         """One case with its parties' age pictures and its audit trail."""
-        case = load(who, case_id)
+        case = load(request, who, case_id)
         history = service.history(reviewer_of(who), case_id)
-        audit.record(store.engine, who.key_id, "GET", "/v1/cases", 200, case_id)
+        audit.note(request, case_id)
         return {
             **case.as_dict(),
             "age_pictures": age_pictures([case.offender_id, *case.victims]),
@@ -116,11 +117,11 @@ def review_router(store: Store, engine: Engine, lock: threading.Lock, service: C
         }
 
     @router.post("/v1/cases/{case_id}/actions")
-    def act(case_id: str, body: CaseAction, who: Principal = Depends(require("cases:act", "review"))) -> dict[str, Any]:
+    def act(request: Request, case_id: str, body: CaseAction, who: Principal = Depends(require("cases:act", "review"))) -> dict[str, Any]:
         """Dismiss, escalate (with the messages as evidence), restrict the account, prepare a
         report (admin keys: it reads evidence) or close; the case as it is afterwards."""
         reviewer = reviewer_of(who)
-        load(who, case_id)
+        load(request, who, case_id)
         result: dict[str, Any] = {}
         try:
             if body.action == "dismiss":
@@ -137,12 +138,12 @@ def review_router(store: Store, engine: Engine, lock: threading.Lock, service: C
             else:
                 service.close(reviewer, case_id, body.note)
         except PermissionDenied as exc:
-            audit.record(store.engine, who.key_id, "POST", "/v1/cases/actions", 403, body.action)
+            audit.note(request, body.action)
             raise HTTPException(403, str(exc)) from None
         except (CaseError, VaultError) as exc:
-            audit.record(store.engine, who.key_id, "POST", "/v1/cases/actions", 409, body.action)
+            audit.note(request, body.action)
             raise HTTPException(409, str(exc)) from None
-        audit.record(store.engine, who.key_id, "POST", "/v1/cases/actions", 200, f"{body.action} {case_id}")
+        audit.note(request, f"{body.action} {case_id}")
         return {"case": service.case(reviewer, case_id).as_dict(), **result}
 
     return router
