@@ -21,7 +21,7 @@ from trygg.age.picture import AgeBook, AgePicture
 from trygg.age.proofs import AgeProofVerifier
 from trygg.contact.graph import ContactGraph
 from trygg.conversation.relationships import RelationshipBook
-from trygg.conversation.state import Assessment, ConversationState, record_report, step
+from trygg.conversation.state import Assessment, ConversationState, record_report, sender_assessment, step
 from trygg.decision import Decision
 from trygg.events import (
     AccountEvent,
@@ -221,7 +221,7 @@ class Engine:
             self._warn(event.event_id, str(exc))
             reason = {"signal": "media_error", "event_id": event.event_id, "value": str(exc)}
             return Decision(event.event_id, ("allow",), 0.0, (reason,), self.policy.id, event.conversation_id)
-        assessment = _sender_assessment(
+        assessment = sender_assessment(
             event,
             "media",
             max((s.score for s in signals), default=0.0),
@@ -339,32 +339,3 @@ class Engine:
         conversations, users = self._dirty_conversations, self._dirty_users
         self._dirty_conversations, self._dirty_users = set(), set()
         return conversations, users
-
-
-def _sender_assessment(
-    event: MediaEvent,
-    event_type: str,
-    risk: float,
-    reasons: tuple[dict[str, object], ...],
-    sender: AgePicture,
-    recipient: AgePicture,
-    event_signals: tuple[tuple[str, float], ...] = (),
-) -> Assessment:
-    """The assessment of one media event from a sender to a recipient, judged on its own:
-    whenever it has reasons, the sender is the one they point at."""
-    return Assessment(
-        conversation_id=event.__dict__.get("conversation_id") or "",
-        event_id=event.event_id,
-        event_type=event_type,
-        risk=risk,
-        stage="none",
-        label_guess="benign",
-        offender_id=event.sender_id if reasons else None,
-        minor_id=event.recipient_id if recipient.likely_minor else None,
-        adult_id=event.sender_id if sender.likely_adult else None,
-        sender_id=event.sender_id,
-        reasons=reasons,
-        sender_is_offender=bool(reasons),
-        sender_likely_minor=sender.likely_minor,
-        event_signals=event_signals,
-    )

@@ -18,7 +18,7 @@ from trygg.age.picture import AgeBook
 from trygg.age.proofs import AgeProofVerifier, ProofRejected, decode_payload
 from trygg.contact.gate import Finding, gate_contact_request, record_complaint
 from trygg.contact.graph import ContactGraph
-from trygg.conversation.state import Assessment
+from trygg.conversation.state import Assessment, sender_assessment
 from trygg.decision import Decision
 from trygg.events import (
     AccountEvent,
@@ -107,23 +107,8 @@ def handle(
 def _contact_assessment(event: ContactRequestEvent, gate: Decision, ages: AgeBook) -> Assessment:
     """The gate's verdict as an assessment, so that [[rules]] with ``event_types =
     ["contact_request"]`` still apply on top of the [contact] section."""
-    sender, recipient = ages.peek(event.sender_id), ages.peek(event.recipient_id)
     reasons = tuple(r for r in gate.reasons if r.get("signal") != "policy_shadow")
-    return Assessment(
-        conversation_id="",
-        event_id=event.event_id,
-        event_type="contact_request",
-        risk=gate.risk,
-        stage="none",
-        label_guess="benign",
-        offender_id=event.sender_id if reasons else None,
-        minor_id=event.recipient_id if recipient.likely_minor else None,
-        adult_id=event.sender_id if sender.likely_adult else None,
-        sender_id=event.sender_id,
-        reasons=reasons,
-        sender_is_offender=bool(reasons),
-        sender_likely_minor=sender.likely_minor,
-    )
+    return sender_assessment(event, "contact_request", gate.risk, reasons, ages.peek(event.sender_id), ages.peek(event.recipient_id))
 
 
 def report_complaint(event: object, policy: Policy, ages: AgeBook, contacts: ContactGraph) -> Decision | None:

@@ -592,3 +592,32 @@ def _reasons(
     if model_p is not None and model_p >= 0.5:
         out.append({"signal": "model", "score": round(model_p, 4), "user_id": offender})
     return tuple(out[:MAX_REASONS])
+
+
+def sender_assessment(
+    event: object,
+    event_type: str,
+    risk: float,
+    reasons: tuple[dict[str, object], ...],
+    sender: AgePicture,
+    recipient: AgePicture,
+    event_signals: tuple[tuple[str, float], ...] = (),
+) -> Assessment:
+    """The assessment of one event from a sender to a recipient judged on its own (media, a
+    contact request): whenever it has reasons, the sender is the one they point at."""
+    return Assessment(
+        conversation_id=event.__dict__.get("conversation_id") or "",
+        event_id=event.event_id,  # type: ignore[attr-defined]
+        event_type=event_type,
+        risk=risk,
+        stage="none",
+        label_guess="benign",
+        offender_id=event.sender_id if reasons else None,  # type: ignore[attr-defined]
+        minor_id=event.recipient_id if recipient.likely_minor else None,  # type: ignore[attr-defined]
+        adult_id=event.sender_id if sender.likely_adult else None,  # type: ignore[attr-defined]
+        sender_id=event.sender_id,  # type: ignore[attr-defined]
+        reasons=reasons,
+        sender_is_offender=bool(reasons),
+        sender_likely_minor=sender.likely_minor,
+        event_signals=event_signals,
+    )

@@ -17,23 +17,14 @@ from trygg.age.rules import AGE_BANDS, AGE_FLAGS, ASSURANCE_LEVELS, AgeRules, as
 from trygg.decision import ACTIONS
 
 
+#: The categories DSA Art. 28 and the Commission's 2025 guidelines keep away from minors: the
+#: default policy blocks them.
+MINOR_BLOCKED_AD_CATEGORIES = frozenset(
+    {"gambling", "alcohol", "tobacco_vaping", "dating", "weight_loss", "cosmetic_procedures", "adult_content", "loot_boxes"}
+)
 #: Ad categories the engine knows as names (a policy may block others too; these are checked
 #: for spelling so that "gamblng" is an error, not a silently unblocked category).
-KNOWN_AD_CATEGORIES = frozenset(
-    {
-        "gambling",
-        "alcohol",
-        "tobacco_vaping",
-        "dating",
-        "weight_loss",
-        "cosmetic_procedures",
-        "adult_content",
-        "loot_boxes",
-        "financial_speculation",
-        "weapons",
-        "energy_drinks",
-    }
-)
+KNOWN_AD_CATEGORIES = MINOR_BLOCKED_AD_CATEGORIES | frozenset({"financial_speculation", "weapons", "energy_drinks"})
 
 Fail = Callable[[str, str], Exception]
 
@@ -82,18 +73,7 @@ class AdRules:
     profiling_for_minors: str = "drop_targeting"  # "drop_targeting" | "refuse"
     #: Targeting keys with these prefixes are contextual (not profiling) and may stay.
     contextual_targeting: tuple[str, ...] = ("context:", "language:", "country:")
-    blocked_categories_for_minors: frozenset[str] = frozenset(
-        {
-            "gambling",
-            "alcohol",
-            "tobacco_vaping",
-            "dating",
-            "weight_loss",
-            "cosmetic_procedures",
-            "adult_content",
-            "loot_boxes",
-        }
-    )
+    blocked_categories_for_minors: frozenset[str] = MINOR_BLOCKED_AD_CATEGORIES
 
 
 @dataclass(frozen=True)
