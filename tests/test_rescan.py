@@ -18,7 +18,7 @@ from PIL import Image  # noqa: E402
 
 from trygg.cli import app  # noqa: E402
 from trygg.cluster.rescan import NewEntry, StoredHashes, hashes_to_words, match_archive, match_block  # noqa: E402
-from trygg.compose import Settings, build_engine  # noqa: E402
+from trygg.compose import Settings, build_pipeline  # noqa: E402
 from trygg.events import read_lines  # noqa: E402
 from trygg.media.banks import BankStore, EntrySpec  # noqa: E402
 from trygg.scan import scan  # noqa: E402
@@ -59,8 +59,8 @@ def test_rescan_finds_media_sent_before_the_bank_knew_them(tmp_path: Path, sqlit
     lines.append(json.dumps({"type": "media", "event_id": "img", "conversation_id": "c0", "sender_id": "x", "recipient_id": "kid", "data": _gradient_png()}))
     store = Store(sqlite_url)
     BankStore(engine=store.engine).create_bank("local", source="test", action="block")
-    engine = build_engine(Settings(model=False), store=store)
-    report = scan(read_lines([line.encode() for line in lines]), engine, store)
+    pipeline = build_pipeline(Settings(model=False, cases=False), store=store)  # the ingest hashes the image
+    report = scan(read_lines([line.encode() for line in lines]), pipeline.engine, store, prepare=pipeline.prepare)
     assert report.processed == 51
 
     archive = StoredHashes.load(store)

@@ -32,7 +32,7 @@ import orjson
 from trygg.compose import Settings, build_engine
 from trygg.engine import MAX_SEEN_IDS
 from trygg.events import EventError, parse_line
-from trygg.scan import BatchDecider, BatchOutcome, ScanReport, _valid_events, write_outcome
+from trygg.scan import _USER_FIELDS, BatchDecider, BatchOutcome, ScanReport, _valid_events, write_outcome
 from trygg.sinks import OutboxSink, Sink
 from trygg.store.repository import Store
 
@@ -49,9 +49,10 @@ def partition_of(key: str, partitions: int) -> int:
 class PartitionWorker:
     """One actor: an Engine and the conversations of its partition."""
 
-    def __init__(self, settings: Settings, database_url: str) -> None:
+    def __init__(self, settings: Settings, database_url: str, index: int = 0, partitions: int = 1) -> None:
         store = Store(database_url)
         self._decider = BatchDecider(build_engine(settings, store=store), store, owns_partition=True)
+        self.index, self.partitions = index, partitions
 
     def ready(self) -> bool:
         """Answers once the actor is built (its engine and model loaded)."""
@@ -68,6 +69,7 @@ class PartitionWorker:
             if line.event is not None and (cid := line.event.__dict__.get("conversation_id")) and cid not in first_seen:
                 first_seen[cid] = line.line
         outcome = self._decider.decide(events, report)
+        outcome.users, account_only = self._own_users(events, outcome.users)
         engine = self._decider.engine
         counts = {
             "processed": report.processed,
@@ -77,9 +79,28 @@ class PartitionWorker:
             "errors": report.errors,
             "first_seen": first_seen,
             "warnings": [f"{event_id}: {message}" for event_id, message in engine.warnings],
+            "account_only_users": account_only,
         }
         engine.warnings.clear()
         return outcome, counts
+
+    def _own_users(self, events: list[Any], users: dict[str, dict]) -> tuple[dict[str, dict], dict[str, dict]]:
+        """The age pictures this actor may write: those its own events moved (messages, media,
+        reports of its conversations), and apart, users whose account events only it answers
+        for (the partition of the user id), which the driver writes only where no actor's
+        events moved them. Every actor sees every account event; without this, an actor that
+        saw only a user's account would overwrite what the user's own conversation taught
+        another actor."""
+        touched = {
+            uid
+            for event in events
+            if event.__dict__.get("type") != "account"
+            for uid in map(event.__dict__.get, _USER_FIELDS)
+            if uid
+        }
+        moved = {uid: picture for uid, picture in users.items() if uid in touched}
+        owned = {uid: picture for uid, picture in users.items() if uid not in touched and partition_of(uid, self.partitions) == self.index}
+        return moved, owned
 
     def summaries(self, conversation_ids: list[str]) -> dict[str, dict]:
         """Summaries of these conversations (loaded from the store when no round touched them)."""
@@ -143,7 +164,7 @@ def start_workers(settings: Settings, database_url: str, workers: int) -> list[A
     if workers < 1:
         raise ValueError("need at least one Ray worker")
     actor_class = ray.remote(num_cpus=1)(PartitionWorker)
-    actors = [actor_class.remote(settings, database_url) for _ in range(workers)]
+    actors = [actor_class.remote(settings, database_url, index, workers) for index in range(workers)]
     ray.get([actor.ready.remote() for actor in actors])
     return actors
 
@@ -221,8 +242,10 @@ def _write_round(
     first_seen: dict[str, int],
 ) -> None:
     merged = BatchOutcome()
+    account_only: dict[str, dict] = {}
     for outcome, counts in results:
         merged.extend(outcome)
+        account_only.update(counts["account_only_users"])
         report.processed += counts["processed"]
         report.duplicates += counts["duplicates"]
         report.decisions += counts["decisions"]
@@ -232,6 +255,13 @@ def _write_round(
         for cid, line in counts["first_seen"].items():
             if cid not in first_seen or line < first_seen[cid]:
                 first_seen[cid] = line
+    # Account events go to every actor (each partition needs the ages), and each answers them
+    # alike: one answer per event, as a single process gives.
+    answered: set[str] = set()
+    once = [(event, d) for event, d in merged.decided if d.event_id not in answered and not answered.add(d.event_id)]
+    report.decisions -= len(merged.decided) - len(once)
+    merged.decided = once
+    merged.users = {**account_only, **merged.users}
     write_outcome(merged, store, outboxes, sinks)
 
 
