@@ -467,3 +467,31 @@ def test_verifier_clock_must_be_called_per_proof(issuer, device):
     assert verifier.verify(device_response(issuer, device), "n-0001").verified_at == NOW
     late = device_response(issuer, device, ResponseSpec(nonce="n-2"))
     assert rejection(verifier, late, nonce="n-2").reason is Reason.EXPIRED
+
+
+def test_a_verified_mdoc_proof_leaves_nothing_of_the_document_in_the_store(tmp_path, issuer, device):
+    """Only the result is kept (over 18, method, time, issuer): no table, and no byte of the
+    database file, holds the DeviceResponse or its base64."""
+    from sqlalchemy import inspect, text
+
+    from trygg.events import ParsedLine, parse_event
+    from trygg.scan import scan
+    from trygg.store.repository import Store
+
+    response = device_response(issuer, device)
+    payload = base64.b64encode(response).decode()
+    store = Store(f"sqlite:///{tmp_path}/proofs.db")
+    engine = Engine()
+    engine.age_verifiers["eu_av_mdoc"] = make_verifier(issuer)
+    event = parse_event({"type": "age_proof", "event_id": "p1", "user_id": "u1", "method": "eu_av_mdoc", "payload": payload, "nonce": "n-0001"})
+    scan([ParsedLine(1, event=event)], engine, store)
+    assert engine.ages["u1"].to_dict()["evidence"][0]["kind"] == "proof"  # the result was kept
+    pieces = [response[i : i + 24] for i in range(0, len(response) - 24, 97)] + [payload[:40].encode()]
+    with store.engine.connect() as connection:
+        for table in inspect(store.engine).get_table_names():
+            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
+                cells = b"".join(v if isinstance(v, bytes) else str(v).encode() for v in row)
+                assert not any(piece in cells for piece in pieces), f"{table} holds part of the document"
+    store.engine.dispose()
+    raw = (tmp_path / "proofs.db").read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("proofs.db-*"))
+    assert not any(piece in raw for piece in pieces)
