@@ -172,6 +172,14 @@ def detector_for(language: str) -> Detector:
     return _detector(packs_for(language))
 
 
+def warm_up() -> None:
+    """Compile the detector of every language pack now (a second or two each) rather than on
+    the first message of a conversation in that language, where it would stall that message
+    and every message queued behind it."""
+    for code in available_languages():
+        detector_for(code)
+
+
 @cache
 def _detector(codes: tuple[str, ...]) -> Detector:
     # Cached by pack list, so arbitrary language strings cannot grow the cache.
