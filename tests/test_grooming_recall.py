@@ -3,6 +3,8 @@
 Chats here are written for these tests (sv and en), short and non-graphic.
 """
 
+import pytest
+
 from trygg.conversation import risk
 from trygg.conversation.risk import fuse
 
@@ -32,3 +34,65 @@ def test_breadth_between_two_teens_stays_below_alert():
     peer = fuse(_scores(*families), 0.12, 0.88).risk
     adult = fuse(_scores(*families), 0.9, 0.88).risk
     assert peer < 0.6 <= adult
+
+
+# ---------------------------------------------------------------- vocabulary: singling out
+
+from trygg.signals.detect import detect_signals  # noqa: E402
+from trygg.text.normalize import normalize  # noqa: E402
+
+# (text, language, family): each behaviour in words written for this test
+SINGLING_OUT = [
+    ("text me in private later, ok?", "en", "platform_migration"),
+    ("join my private voice chat after school", "en", "platform_migration"),
+    ("i'll send u the invite privately", "en", "platform_migration"),
+    ("dont mention it to the rest of the group", "en", "secrecy"),
+    ("no need to bother your mum with this", "en", "secrecy"),
+    ("just u this time, not the others", "en", "isolation"),
+    ("you don't have to bring your friends", "en", "isolation"),
+    ("ive got a special surprise for u", "en", "gift_or_money_offer"),
+    ("let me make you a mod on the server", "en", "gift_or_money_offer"),
+    ("wanna free battle pass?", "en", "gift_or_money_offer"),
+    ("what time does ur dad get home", "en", "personal_info_request"),
+    ("pm me your address", "en", "personal_info_request"),
+    ("what years are you guys in", "en", "age_inquiry"),
+    ("ur the youngest in this clan lol", "en", "age_inquiry"),
+    ("snacka enskilt med mig ikväll", "sv", "platform_migration"),
+    ("jag skickar länken i dm", "sv", "platform_migration"),
+    ("visa inte det här för resten av gruppen", "sv", "secrecy"),
+    ("dina föräldrar behöver inte veta", "sv", "secrecy"),
+    ("din bror behöver inte följa med", "sv", "isolation"),
+    ("cykla hit själv på lördag", "sv", "isolation"),
+    ("vill du ha ett presentkort?", "sv", "gift_or_money_offer"),
+    ("du får 300 robux", "sv", "gift_or_money_offer"),
+    ("jag delar ut nitro till de aktiva", "sv", "gift_or_money_offer"),
+    ("ni går väl på mellanstadiet", "sv", "age_inquiry"),
+]
+
+
+def _families(text, language):
+    return {s.name: s.score for s in detect_signals(normalize(text), "t1", language)}
+
+
+@pytest.mark.parametrize("text,language,family", SINGLING_OUT)
+def test_singling_out_vocabulary(text, language, family):
+    assert _families(text, language).get(family, 0.0) >= 0.5, _families(text, language)
+
+
+@pytest.mark.parametrize("text,language,family", [
+    ("you can come alone or with your partner, up to you", "en", "isolation"),
+    ("pappa gav dig fickpengar igår", "sv", "gift_or_money_offer"),
+])
+def test_look_alikes_are_not_singling_out(text, language, family):
+    assert family not in _families(text, language)
+
+
+@pytest.mark.parametrize("text,language", [
+    ("du går i sjuan va?", "sv"),
+    ("ni går i åttan eller?", "sv"),
+    ("you're in 7th grade right?", "en"),
+])
+def test_the_others_school_year_is_not_the_speakers_age(text, language):
+    families = _families(text, language)
+    assert "age_disclosure" not in families
+    assert families.get("age_inquiry", 0.0) >= 0.5
