@@ -96,3 +96,43 @@ def test_the_others_school_year_is_not_the_speakers_age(text, language):
     families = _families(text, language)
     assert "age_disclosure" not in families
     assert families.get("age_inquiry", 0.0) >= 0.5
+
+
+# ---------------------------------------------------------------- a bare number answering an age question
+
+from trygg.engine import Engine  # noqa: E402
+from trygg.events import parse_event  # noqa: E402
+
+
+def _chat(name, lines, group=False):
+    engine = Engine()
+    speakers = sorted({speaker for speaker, _ in lines})
+    for n, (speaker, text) in enumerate(lines, 1):
+        others = [s for s in speakers if s != speaker]
+        event = {
+            "type": "message", "event_id": f"{name}-{n}", "conversation_id": name,
+            "sender_id": f"{name}:{speaker}", "recipient_id": None if group else f"{name}:{others[0]}", "text": text,
+        }
+        engine.process(parse_event(event))
+    return engine
+
+
+@pytest.mark.parametrize("question,answer,age", [
+    ("how old r u btw", "like 12", 12),
+    ("hur gammal e du?", "11 varför", 11),
+    ("whats ur age", "13 u?", 13),
+])
+def test_a_bare_number_after_an_age_question_is_a_stated_age(question, answer, age):
+    asked = _chat("ans", [("a", "hey"), ("b", "hi"), ("a", question), ("b", answer)]).ages.peek("ans:b")
+    unasked = _chat("un", [("a", "hey"), ("b", "hi"), ("a", "what time is practice"), ("b", answer)]).ages.peek("un:b")
+    assert asked is not None and asked.likely_minor
+    assert asked.best_age_estimate == age
+    # the same reply without the question is at most the packs' weaker bare-number guess
+    assert unasked is None or not unasked.stated_ages or asked.stated_ages[-1][2] > unasked.stated_ages[-1][2]
+
+
+def test_an_answer_long_after_the_question_counts_as_a_bare_number():
+    lines = [("a", "how old are you"), ("b", "why"), ("a", "ok"), ("b", "ok"), ("a", "what time do you finish"), ("b", "hmm")]
+    late = _chat("late", lines + [("b", "14")]).ages.peek("late:b")
+    soon = _chat("soon", lines[:2] + [("b", "14")]).ages.peek("soon:b")
+    assert soon.stated_ages[-1][2] > (late.stated_ages[-1][2] if late is not None and late.stated_ages else 0.0)
