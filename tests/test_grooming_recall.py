@@ -29,6 +29,14 @@ def test_breadth_adds_nothing_toward_a_known_adult(monkeypatch):
     assert fuse(families, 0.9, 0.8).risk < toward_minor
 
 
+def test_money_and_photo_talk_do_not_widen_the_repertoire(monkeypatch):
+    # a grandparent's "swished you 200, send a pic in the new jacket, don't tell mum"
+    families = _scores("gift_or_money_offer", "image_request", "secrecy")
+    with_breadth = fuse(families, 0.9, 0.8).risk
+    monkeypatch.setattr(risk, "BREADTH", 0.0)
+    assert fuse(families, 0.9, 0.8).risk == with_breadth
+
+
 def test_breadth_between_two_teens_stays_below_alert():
     families = ("compliments_trust", "secrecy", "platform_migration", "personal_info_request", "age_inquiry")
     peer = fuse(_scores(*families), 0.12, 0.88).risk

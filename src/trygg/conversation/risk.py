@@ -80,7 +80,7 @@ BIAS = -3.6
 REPEAT = 0.1
 REPEAT_CAP = 6
 #: Per additional stage present (a family counts as present at a decayed score >= PRESENT).
-COMBO = 1.0
+COMBO = 0.85
 PRESENT = 0.6
 #: A gift or money offer counts toward solicitation from this score (offers are phrased loosely).
 GIFT_PRESENT = 0.5
@@ -88,8 +88,15 @@ GIFT_PRESENT = 0.5
 #: evidence is not shrunk for a likely-minor offender, because peers and adults posing as peers
 #: extort and solicit too. Everything else (flattery, flirting, secrecy) is, so teens may flirt.
 AGE_INDEPENDENT = frozenset({"threat", "image_request", "deadline"})
-#: The tactic families the breadth term counts (every staged family).
-_BREADTH_FAMILIES = frozenset(f for f, stage in FAMILY_STAGE.items() if stage)
+#: The tactic families the breadth term counts: every staged family but money and photos (a
+#: parent's "swished you 200, send a pic in the new jacket" is mild gift + image talk every
+#: week; those two have their own solicitation pairing) and coercion (its own terms).
+_BREADTH_FAMILIES = frozenset(f for f, stage in FAMILY_STAGE.items() if stage) - {
+    "gift_or_money_offer",
+    "image_request",
+    "sexual_talk",
+    "threat",
+}
 #: What a threat pairs with to be sextortion (images, sexual talk, payment).
 _SEXTORTION_PAIRS = frozenset({"image_request", "sexual_talk", "payment_details"})
 #: Pair bonuses that name the harm: sextortion and solicitation.
@@ -105,7 +112,7 @@ DECEPTION = 0.6
 #: BREADTH_FREE, at a score of at least BREADTH_PRESENT (milder than PRESENT: offenders phrase
 #: each step loosely), scaled from 0 at a target p_minor of BREADTH_ADULT to 1 at
 #: BREADTH_ADULT + BREADTH_SPAN.
-BREADTH = 1.6
+BREADTH = 2.2
 BREADTH_FREE = 2
 BREADTH_PRESENT = 0.5
 BREADTH_ADULT = 0.35
