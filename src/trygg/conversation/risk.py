@@ -13,7 +13,7 @@ buyer pays by Swish, a parent asks "are you home alone?"). What separates groomi
     z = BIAS + g(pa) * G + C
         + MINOR * (pm - 1/2) + ASYM * (pa - 1/2) * 2 * max(0, pm - 1/2)    # adult -> minor
         + SEXUAL_MINOR * max(s_sexual_talk, s_image_request) * 2 max(0, pm - 1/2) * min(1, 2 pa)
-        + BREADTH * max(0, tactics - 2) * t(pm) * min(1, 2 pa)   # a wide repertoire, each
+        + BREADTH * max(0, tactics - 2) * t(pm) * clamp(pa / 0.25 - 1)   # a wide repertoire, each
           tactic maybe phrased mildly (score >= 0.5), toward someone not known to be an adult
         + DECEPTION  if the offender poses as a minor but talks like an adult
         - GROUP      in a many-person room (nobody is singled out)
@@ -117,6 +117,9 @@ BREADTH_FREE = 2
 BREADTH_PRESENT = 0.5
 BREADTH_ADULT = 0.35
 BREADTH_SPAN = 0.3
+#: Breadth counts nothing for a speaker at p_adult <= BREADTH_PEER (a teen by their own account)
+#: and in full from twice that (unknown age, 0.5): a repertoire is an adult's pattern.
+BREADTH_PEER = 0.25
 GROUP = 0.6
 MODEL = 0.5
 #: Whether a low model score may subtract evidence. Off: the shipped model is trained on English
@@ -269,7 +272,7 @@ def _fuse(
     peer_scale = min(1.0, 0.2 + 1.6 * p_adult_offender)
     # Breadth is shrunk harder than other evidence for a likely minor: teens who like each other
     # compliment, ask the age, keep it secret and move to snap, all in one evening.
-    z = BIAS + z * peer_scale + coercion + breadth * min(1.0, 2.0 * p_adult_offender)
+    z = BIAS + z * peer_scale + coercion + breadth * min(1.0, max(0.0, (p_adult_offender - BREADTH_PEER) / BREADTH_PEER))
     minor_excess = max(0.0, p_minor_target - 0.5)
     minor_side = minor_excess * 2.0
     if minor_side:
