@@ -144,3 +144,30 @@ def test_an_answer_long_after_the_question_counts_as_a_bare_number():
     late = _chat("late", lines + [("b", "14")]).ages.peek("late:b")
     soon = _chat("soon", lines[:2] + [("b", "14")]).ages.peek("soon:b")
     assert soon.stated_ages[-1][2] > (late.stated_ages[-1][2] if late is not None and late.stated_ages else 0.0)
+
+
+# ---------------------------------------------------------------- implied age of the child
+
+@pytest.mark.parametrize("text,language", [
+    ("i gotta ask my dad first", "en"),
+    ("mom took my ipad again", "en"),
+    ("we had a substitute today and it was chaos", "en"),
+    ("when i grow up i wanna be a vet", "en"),
+    ("jag måste fråga min pappa först", "sv"),
+    ("morsan låser mobilen efter nio", "sv"),
+    ("vi hade vikarie hela dagen", "sv"),
+    ("jag ska plugga på glosorna", "sv"),
+])
+def test_a_childs_everyday_life_implies_a_minor(text, language):
+    signals = [s for s in detect_signals(normalize(text), "t1", language) if s.name == "implied_age"]
+    assert signals and all(int(s.value) < 18 for s in signals), signals
+
+
+@pytest.mark.parametrize("text,language", [
+    ("when i was in primary we walked to school", "en"),
+    ("did you finish the report for the board", "en"),
+    ("vi har utvecklingssamtal om vår son imorgon", "sv"),
+    ("min son har en ny mentor i år", "sv"),
+])
+def test_adult_talk_about_school_is_not_a_childs_life(text, language):
+    assert not [s for s in detect_signals(normalize(text), "t1", language) if s.name == "implied_age"]
