@@ -171,3 +171,72 @@ def test_a_childs_everyday_life_implies_a_minor(text, language):
 ])
 def test_adult_talk_about_school_is_not_a_childs_life(text, language):
     assert not [s for s in detect_signals(normalize(text), "t1", language) if s.name == "implied_age"]
+
+
+# ---------------------------------------------------------------- the child's wariness
+
+@pytest.mark.parametrize("text,language", [
+    ("wait who is this", "en"),
+    ("how did u find my school", "en"),
+    ("ur like an adult tho", "en"),
+    ("pls stop texting me", "en"),
+    ("vem e detta", "sv"),
+    ("hur visste du när jag slutar", "sv"),
+    ("du e ju typ 40", "sv"),
+    ("sluta messa mig", "sv"),
+])
+def test_wary_replies(text, language):
+    assert _families(text, language).get("wary", 0.0) >= 0.5
+
+
+def _risk(lines):
+    engine = _chat("w", lines)
+    return max(p["risk"] for uid, p in engine.conversations["w"].participants.items() if uid == "w:a")
+
+
+def test_wariness_raises_the_risk_of_a_candidate_with_tactics_only():
+    approach = [("a", "hej, du är så himla fin"), ("b", "va?"), ("a", "ska vi ses efter skolan? säg inget till mamma")]
+    assert _risk(approach + [("b", "vem e detta")]) > _risk(approach + [("b", "okej")])
+    plain = [("a", "hej, vad gör du"), ("b", "vem e detta")]
+    assert _risk(plain) == _risk([("a", "hej, vad gör du"), ("b", "okej")])
+
+
+# ---------------------------------------------------------------- singling a child out of a room
+
+ROOM = [
+    ("m", "hi everyone, welcome to the build server"),
+    ("k1", "hii"),
+    ("k2", "im 11 lol"),
+    ("m", "what years are you guys in"),
+    ("k1", "year 6"),
+    ("m", "k2 ur the best builder here, i'll make u a mod"),
+    ("m", "k2 text me in private later, dont mention it to the rest of the group"),
+    ("m", "just u this time, not the others. no need to bother your mum with it"),
+]
+
+
+def test_an_adult_who_draws_one_child_out_of_a_room_is_flagged(monkeypatch):
+    engine = _chat("room", ROOM, group=True)
+    summary = engine.summary("room")
+    assert summary["flagged"], summary
+    assert summary["offender_id"] == "room:m"
+    singled = engine.conversations["room"].participants["room:m"]["risk"]
+    # without the singling-out rule the room's discount would still apply to the same words
+    from trygg.conversation import state
+    monkeypatch.setattr(state, "SINGLING_FAMILIES", ())
+    crowd = _chat("room", ROOM, group=True).conversations["room"].participants["room:m"]["risk"]
+    assert singled > crowd
+
+
+def test_a_room_where_an_adult_talks_to_everyone_is_not_flagged():
+    lines = [
+        ("m", "hi everyone, welcome to the build server"),
+        ("k1", "hii"),
+        ("k2", "im 11 lol"),
+        ("m", "what years are you guys in"),
+        ("k1", "year 6"),
+        ("m", "great builds today all of you, the contest is on saturday"),
+        ("m", "check the rules channel and ask your parents before joining voice"),
+    ]
+    engine = _chat("room2", lines, group=True)
+    assert not engine.summary("room2")["flagged"]

@@ -135,6 +135,8 @@ FAMILY = 2.0
 TEXT_FAMILY = 0.4
 #: The target's distress next to coercion evidence ("please stop", "I don't want to live").
 DISTRESS = 1.0
+#: The target's distrust of a candidate who uses tactics on them ("who is this", "du e ju vuxen").
+WARY = 1.0
 #: Safety advice from the counterpart (screenshot, block, report, tell an adult).
 PROTECTED = 3.0
 #: Scores from which protective talk and distress count as present.
@@ -151,12 +153,13 @@ class Context:
 
     ``family``: how surely the two are family (a platform link, or cues in the text);
     ``protected``: the counterpart's protective talk (safety advice about a third person);
-    ``distress``: the counterpart's distress.
+    ``distress``: the counterpart's distress; ``wary``: the counterpart's distrust of the candidate.
     """
 
     family: float = 0.0
     protected: float = 0.0
     distress: float = 0.0
+    wary: float = 0.0
 
 
 NO_CONTEXT = Context()
@@ -284,6 +287,10 @@ def _fuse(
     z -= FAMILY * context.family
     if context.distress >= CONTEXT_PRESENT and coercion > 0.0:
         z += DISTRESS * context.distress
+    if context.wary >= CONTEXT_PRESENT and (stages or coercion > 0.0):
+        # The child's own alarm at someone using tactics on them: "who is this", "how do you
+        # know my school". Never alone: a wary reply to someone without tactics adds nothing.
+        z += WARY * context.wary * peer_scale * (1.0 - context.family)
     protected = context.protected >= CONTEXT_PRESENT
     if protected:
         z -= PROTECTED * context.protected

@@ -410,9 +410,10 @@ def _context(
     family = max(known, text_family)
     protected = theirs("protective")
     distress = theirs("distress")
-    if not family and protected < CONTEXT_PRESENT and distress < CONTEXT_PRESENT:
+    wary = theirs("wary")
+    if not family and protected < CONTEXT_PRESENT and distress < CONTEXT_PRESENT and wary < CONTEXT_PRESENT:
         return NO_CONTEXT
-    return Context(family, protected, distress)
+    return Context(family, protected, distress, wary)
 
 
 def _older_teen(me: AgePicture, other: AgePicture) -> float:
