@@ -75,6 +75,14 @@ SINGLING_OUT = [
     ("du får 300 robux", "sv", "gift_or_money_offer"),
     ("jag delar ut nitro till de aktiva", "sv", "gift_or_money_offer"),
     ("ni går väl på mellanstadiet", "sv", "age_inquiry"),
+    # parents away, cover stories, turning the child against them
+    ("so when do your parents go to work", "en", "personal_info_request"),
+    ("if ur mum asks about it just say it was a mate", "en", "secrecy"),
+    ("i get you way better than your friends do", "en", "isolation"),
+    ("skriv när ingen vuxen är hemma", "sv", "isolation"),
+    ("det är bättre om ingen får veta", "sv", "secrecy"),
+    ("om din syster undrar vem jag är så säg att jag är från laget", "sv", "secrecy"),
+    ("jag förstår dig mer än dina föräldrar gör", "sv", "isolation"),
 ]
 
 
