@@ -248,3 +248,21 @@ def test_a_room_where_an_adult_talks_to_everyone_is_not_flagged():
     ]
     engine = _chat("room2", lines, group=True)
     assert not engine.summary("room2")["flagged"]
+
+
+# ---------------------------------------------------------------- exposure as the alternative
+
+@pytest.mark.parametrize("lines", [
+    [("a", "remember the pic from friday"), ("b", "why"),
+     ("a", "send two more or the pics go online"), ("a", "you have till 8 tonight")],
+    [("a", "du minns bilden från i fredags va"), ("b", "varför"),
+     ("a", "swisha 400, annars får hela skolan se bilden"), ("a", "du har tills ikväll")],
+])
+def test_exposure_with_a_demand_and_a_deadline_is_sextortion(lines):
+    engine = _chat("x", lines)
+    summary = engine.summary("x")
+    assert summary["flagged"] and summary["label_guess"] == "sextortion", summary
+
+
+def test_money_for_a_picture_is_an_explicit_offer():
+    assert _families("jag swishar 200 för en bild", "sv").get("gift_or_money_offer", 0.0) >= 0.9
