@@ -7,6 +7,8 @@ do not add up different people's cues.
 
 import json
 
+import pytest
+
 from trygg.age.picture import AgeBook
 from trygg.conversation.state import ConversationState, step
 from trygg.events import MessageEvent
@@ -220,9 +222,10 @@ def test_in_a_room_a_minor_present_counts_less_than_a_minor_addressed():
     book = AgeBook()
     book.picture("man").declare(35)
     book.picture("girl").declare(13)
-    cues = ["compliments_trust", "sexual_talk", "platform_migration"]
+    # (no cue that singles one person out: see the test after this one)
+    cues = ["compliments_trust", "sexual_talk", "gift_or_money_offer"]
 
-    def final(recipient):
+    def final(recipient, cues=cues):
         state = ConversationState("c")
         state, _ = step(state, MessageEvent(type="message", event_id="g0", conversation_id="c", sender_id="girl",
                                             recipient_id=recipient and "man", text="x"), [], book)
@@ -233,6 +236,10 @@ def test_in_a_room_a_minor_present_counts_less_than_a_minor_addressed():
         return a.risk
 
     assert final(None) < final("girl")
+    # Moving one person to another app, or asking them for a secret, is said to one person:
+    # the room's discount no longer applies to the sender who does it.
+    singling = ["compliments_trust", "sexual_talk", "platform_migration"]
+    assert final(None, singling) == pytest.approx(final("girl", singling))
 
 
 def test_a_dump_is_a_snapshot_that_later_steps_do_not_change():

@@ -20,6 +20,7 @@ from trygg import protect
 from trygg.age.picture import AgeBook, AgePicture
 from trygg.age.proofs import AgeProofVerifier
 from trygg.contact.graph import ContactGraph
+from trygg.conversation.age_answer import age_answer
 from trygg.conversation.relationships import RelationshipBook
 from trygg.conversation.state import Assessment, ConversationState, record_report, sender_assessment, step
 from trygg.decision import Decision
@@ -159,6 +160,8 @@ class Engine:
             signals = detectors[0].detect(event, context)
         else:
             signals = [signal for detector in detectors for signal in detector.detect(event, context)]
+        if len(text) <= 40 and (answer := age_answer(state, event.sender_id, text, event.event_id)) is not None:
+            signals = [*signals, answer]  # "12" after "how old are you?" (trygg.conversation.age_answer)
         age_flags = None
         if signals and any(s.name in _AGE_SIGNALS for s in signals) and self.ages.picture(
             event.sender_id

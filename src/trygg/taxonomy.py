@@ -43,6 +43,8 @@ SIGNAL_FAMILIES: tuple[str, ...] = (
 #: ``reported_speech``: the speaker retells what someone else wrote ("a guy offered me...").
 #: ``family_cue``: the speaker writes as the other's family ("love, grandma", "mormor här").
 #: ``distress``: the speaker is frightened or in crisis ("I don't want to live", "snälla sluta").
+#: ``wary``: the speaker distrusts the one they talk to ("who is this", "how do you know my bus
+#: stop", "du e ju vuxen", "stop messaging me"): a child's own alarm at a stranger's approach.
 CONTEXT_FAMILIES: tuple[str, ...] = (
     "deadline",
     "implied_age",
@@ -50,6 +52,7 @@ CONTEXT_FAMILIES: tuple[str, ...] = (
     "reported_speech",
     "family_cue",
     "distress",
+    "wary",
 )
 
 #: Every family a language pack may define.

@@ -13,6 +13,8 @@ buyer pays by Swish, a parent asks "are you home alone?"). What separates groomi
     z = BIAS + g(pa) * G + C
         + MINOR * (pm - 1/2) + ASYM * (pa - 1/2) * 2 * max(0, pm - 1/2)    # adult -> minor
         + SEXUAL_MINOR * max(s_sexual_talk, s_image_request) * 2 max(0, pm - 1/2) * min(1, 2 pa)
+        + BREADTH * max(0, tactics - 2) * t(pm) * clamp(pa / 0.25 - 1)   # a wide repertoire, each
+          tactic maybe phrased mildly (score >= 0.5), toward someone not known to be an adult
         + DECEPTION  if the offender poses as a minor but talks like an adult
         - GROUP      in a many-person room (nobody is singled out)
         + g(pa) * MODEL * max(0, 2p - 1)  when a learned model score p is given (adds, never
@@ -78,7 +80,7 @@ BIAS = -3.6
 REPEAT = 0.1
 REPEAT_CAP = 6
 #: Per additional stage present (a family counts as present at a decayed score >= PRESENT).
-COMBO = 0.7
+COMBO = 0.85
 PRESENT = 0.6
 #: A gift or money offer counts toward solicitation from this score (offers are phrased loosely).
 GIFT_PRESENT = 0.5
@@ -86,6 +88,15 @@ GIFT_PRESENT = 0.5
 #: evidence is not shrunk for a likely-minor offender, because peers and adults posing as peers
 #: extort and solicit too. Everything else (flattery, flirting, secrecy) is, so teens may flirt.
 AGE_INDEPENDENT = frozenset({"threat", "image_request", "deadline"})
+#: The tactic families the breadth term counts: every staged family but money and photos (a
+#: parent's "swished you 200, send a pic in the new jacket" is mild gift + image talk every
+#: week; those two have their own solicitation pairing) and coercion (its own terms).
+_BREADTH_FAMILIES = frozenset(f for f, stage in FAMILY_STAGE.items() if stage) - {
+    "gift_or_money_offer",
+    "image_request",
+    "sexual_talk",
+    "threat",
+}
 #: What a threat pairs with to be sextortion (images, sexual talk, payment).
 _SEXTORTION_PAIRS = frozenset({"image_request", "sexual_talk", "payment_details"})
 #: Pair bonuses that name the harm: sextortion and solicitation.
@@ -97,6 +108,18 @@ ASYM = 2.0
 #: target is a minor (and, shrunk as g is, by how surely the speaker is not one).
 SEXUAL_MINOR = 1.5
 DECEPTION = 0.6
+#: Breadth of the repertoire (see _breadth): per tactic family present beyond the first
+#: BREADTH_FREE, at a score of at least BREADTH_PRESENT (milder than PRESENT: offenders phrase
+#: each step loosely), scaled from 0 at a target p_minor of BREADTH_ADULT to 1 at
+#: BREADTH_ADULT + BREADTH_SPAN.
+BREADTH = 2.2
+BREADTH_FREE = 2
+BREADTH_PRESENT = 0.5
+BREADTH_ADULT = 0.35
+BREADTH_SPAN = 0.3
+#: Breadth counts nothing for a speaker at p_adult <= BREADTH_PEER (a teen by their own account)
+#: and in full from twice that (unknown age, 0.5): a repertoire is an adult's pattern.
+BREADTH_PEER = 0.25
 GROUP = 0.6
 MODEL = 0.5
 #: Whether a low model score may subtract evidence. Off: the shipped model is trained on English
@@ -112,6 +135,8 @@ FAMILY = 2.0
 TEXT_FAMILY = 0.4
 #: The target's distress next to coercion evidence ("please stop", "I don't want to live").
 DISTRESS = 1.0
+#: The target's distrust of a candidate who uses tactics on them ("who is this", "du e ju vuxen").
+WARY = 1.0
 #: Safety advice from the counterpart (screenshot, block, report, tell an adult).
 PROTECTED = 3.0
 #: Scores from which protective talk and distress count as present.
@@ -128,12 +153,13 @@ class Context:
 
     ``family``: how surely the two are family (a platform link, or cues in the text);
     ``protected``: the counterpart's protective talk (safety advice about a third person);
-    ``distress``: the counterpart's distress.
+    ``distress``: the counterpart's distress; ``wary``: the counterpart's distrust of the candidate.
     """
 
     family: float = 0.0
     protected: float = 0.0
     distress: float = 0.0
+    wary: float = 0.0
 
 
 NO_CONTEXT = Context()
@@ -233,6 +259,7 @@ def _fuse(
                 stages.add(stage)
     if len(stages) > 1:
         z += COMBO * (len(stages) - 1)
+    breadth = _breadth(scores, p_minor_target) * family_keep * (1.0 - context.family)
     label = "grooming"
     if "threat" in present and present & _SEXTORTION_PAIRS:
         coercion += SEXTORTION_BONUS
@@ -246,7 +273,9 @@ def _fuse(
         coercion += SEXTORTION_BONUS * 0.5 * max(0.0, p_minor_target - 0.5) * 2.0
         label = "sextortion"
     peer_scale = min(1.0, 0.2 + 1.6 * p_adult_offender)
-    z = BIAS + z * peer_scale + coercion
+    # Breadth is shrunk harder than other evidence for a likely minor: teens who like each other
+    # compliment, ask the age, keep it secret and move to snap, all in one evening.
+    z = BIAS + z * peer_scale + coercion + breadth * min(1.0, max(0.0, (p_adult_offender - BREADTH_PEER) / BREADTH_PEER))
     minor_excess = max(0.0, p_minor_target - 0.5)
     minor_side = minor_excess * 2.0
     if minor_side:
@@ -258,6 +287,10 @@ def _fuse(
     z -= FAMILY * context.family
     if context.distress >= CONTEXT_PRESENT and coercion > 0.0:
         z += DISTRESS * context.distress
+    if context.wary >= CONTEXT_PRESENT and (stages or coercion > 0.0):
+        # The child's own alarm at someone using tactics on them: "who is this", "how do you
+        # know my school". Never alone: a wary reply to someone without tactics adds nothing.
+        z += WARY * context.wary * peer_scale * (1.0 - context.family)
     protected = context.protected >= CONTEXT_PRESENT
     if protected:
         z -= PROTECTED * context.protected
@@ -280,6 +313,25 @@ def _fuse(
         stages.add(len(STAGES) - 1)
     # (max with a default= keyword costs more than the rest of an evidence-free fusion)
     return Fusion(risk, max(stages) if stages else 0, label, tuple(contributions), severe)
+
+
+def _breadth(scores: dict[str, tuple[float, int]], p_minor_target: float) -> float:
+    """The BREADTH term: many distinct tactics toward someone not known to be an adult.
+
+    A parent's "don't tell mum, I'll pick you up" is two tactics; an offender's repertoire is
+    wider (asking the age, flattering, moving the chat elsewhere, checking the child is alone,
+    asking for a photo, arranging a meeting), and each tactic may be phrased only mildly. So
+    every tactic family beyond :data:`BREADTH_FREE` that is at least :data:`BREADTH_PRESENT`
+    adds, weighted by how far the target is from a known adult.
+    """
+    n = 0
+    for family, (score, _count) in scores.items():
+        if score >= BREADTH_PRESENT and family in _BREADTH_FAMILIES:
+            n += 1
+    if n <= BREADTH_FREE:
+        return 0.0
+    towards_minor = min(1.0, max(0.0, (p_minor_target - BREADTH_ADULT) / BREADTH_SPAN))
+    return BREADTH * (n - BREADTH_FREE) * towards_minor
 
 
 def _largest_first(item: tuple[str, float]) -> float:

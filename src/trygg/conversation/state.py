@@ -7,7 +7,9 @@ same at message 10 and at message 10,000, and a state can be stored and resumed 
 
 Combination logic is per candidate offender: a participant's own signals are fused with the age
 asymmetry between them and their counterpart (the recipient in a one-to-one chat; in a group
-room, the likeliest minor present). Cues from different people in a chat room never add up.
+room, the likeliest minor present). Cues from different people in a chat room never add up. A
+sender in a room who singles one person out (another app, a secret, where they live) is judged
+from then on as in a one-to-one chat with the likeliest minor present.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ RETOLD_FACTOR = 0.3
 _TACTICS = frozenset(WEIGHTS)
 #: How much the likeliest minor's age counts in a group room (1 = as in a one-to-one chat).
 GROUP_TARGET_WEIGHT = 0.5
+#: Tactics that single one person out of a room (see _singles_out), and the score from which
+#: they count.
+SINGLING_FAMILIES = ("platform_migration", "secrecy", "isolation", "personal_info_request")
+SINGLING_PRESENT = 0.6
 #: Years between two minors from which the older one is not treated as the younger one's peer.
 AGE_GAP = 3
 #: ... and the p_adult they are then judged with (see _older_teen).
@@ -372,17 +378,33 @@ def _fuse_candidate(
     other = ages.get(counterpart, _BLANK) if counterpart is not None else _BLANK
     model_p = _model_p(model_scores, uid)
     p_minor = other.p_minor
-    if state.group:
+    crowd = state.group and not _singles_out(scores)
+    if crowd:
         # In a room nobody is addressed by name: the likeliest minor present may not be who the
         # sender is talking to, so their age counts for half.
         p_minor = 0.5 + (p_minor - 0.5) * GROUP_TARGET_WEIGHT
     context = _context(state, uid, counterpart, scores, relations) if scores else NO_CONTEXT
-    fusion = fuse(scores, _older_teen(me, other), p_minor, me.suspected_age_deception, state.group, model_p, context)
+    fusion = fuse(scores, _older_teen(me, other), p_minor, me.suspected_age_deception, crowd, model_p, context)
     if REPORT_FAMILY in scores:
         # A report is a human's judgement: it lifts the reported user's risk to at least the
         # review level, whatever the text said.
         fusion = Fusion(max(fusion.risk, 0.75), fusion.stage, fusion.label, fusion.contributions, fusion.severe)
     return fusion, me, other, model_p
+
+
+def _singles_out(scores: Mapping[str, tuple[float, int]]) -> bool:
+    """Whether a sender in a room is drawing one person out of it.
+
+    The room discount assumes talk to everyone. Moving to another app or a private chat,
+    asking to keep something secret, cutting someone off from others, or asking where someone
+    lives is said to one person, never to a room: from then on the sender is judged as in a
+    one-to-one chat with the likeliest minor present.
+    """
+    for family in SINGLING_FAMILIES:
+        entry = scores.get(family)
+        if entry is not None and entry[0] >= SINGLING_PRESENT:
+            return True
+    return False
 
 
 def _context(
@@ -411,9 +433,10 @@ def _context(
     family = max(known, text_family)
     protected = theirs("protective")
     distress = theirs("distress")
-    if not family and protected < CONTEXT_PRESENT and distress < CONTEXT_PRESENT:
+    wary = theirs("wary")
+    if not family and protected < CONTEXT_PRESENT and distress < CONTEXT_PRESENT and wary < CONTEXT_PRESENT:
         return NO_CONTEXT
-    return Context(family, protected, distress)
+    return Context(family, protected, distress, wary)
 
 
 def _older_teen(me: AgePicture, other: AgePicture) -> float:
