@@ -199,3 +199,19 @@ def test_escalation_confirms_the_automated_decisions(scanned) -> None:
 )
 def test_category_of_reason_signals(signals: set[str], category: str) -> None:
     assert category_of(signals) == category
+
+
+def test_dsa_store_without_case_tables_and_two_sources(tmp_path: Path) -> None:
+    """A store kept without cases still gives records, with no reviewer outcome; --records and
+    --db together are refused."""
+    url = f"sqlite:///{tmp_path}/plain.db"
+    store = Store(url)
+    pipeline = build_pipeline(Settings(model=False, cases=False), store=store)
+    scan(read_lines(_chats()), pipeline.engine, store, sinks=pipeline.sinks)
+    today = datetime.now(timezone.utc).date()
+    records = moderation_records(store.engine, today, today)
+    assert records and all(r.reviewer_outcome is None and not r.reversed for r in records)
+    (tmp_path / "r.jsonl").write_text("", encoding="utf-8")
+    both = _invoke(["report", "dsa", "--from", today.isoformat(), "--to", today.isoformat(), "--db", url, "--records", str(tmp_path / "r.jsonl"), "--out", str(tmp_path / "o")])
+    assert both.exit_code == 2
+    assert "give one" in both.output
