@@ -78,13 +78,14 @@ def _picture(user_id: str, age_pictures: Mapping[str, Any]) -> ReportPerson:
 
 def build_case_report(
     session: Session,
-    keyring: vault.Keyring,
+    keyring: vault.Keyring | None,
     reviewer: Reviewer,
     case_id: str,
     age_pictures: Mapping[str, Any] | None = None,
 ) -> CaseReport:
     """Everything a report about ``case_id`` needs. Reads the vault as ``reviewer`` (needs
-    ``evidence:view``; audited with purpose ``report``)."""
+    ``evidence:view``; audited with purpose ``report``). Without a keyring only a case with
+    nothing preserved can be reported."""
     case = cases.get_case(session, case_id)
     age_pictures = age_pictures or {}
     items = vault.read_evidence(session, keyring, reviewer, case_id, purpose="report")

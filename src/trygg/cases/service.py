@@ -259,10 +259,12 @@ class CaseService:
         return self._act(reviewer, case_id, "prepare_report", note, work)
 
     def case_report(self, reviewer: Reviewer, case_id: str, age_pictures: Mapping[str, Any] | None = None) -> CaseReport:
-        """The report data of an escalated or reported case again (e.g. for a resubmission)."""
+        """The report data of a case again (e.g. for a resubmission). A service without a
+        keyring reports a case with nothing preserved (a text-only report from the case's
+        reasons); one with preserved items raises :class:`~trygg.cases.vault.VaultKeyError`."""
         self._require(reviewer, EVIDENCE_VIEW, f"case:{case_id}")
         with self._session() as session, session.begin():
-            return build_case_report(session, self._keys(), reviewer, case_id, age_pictures)
+            return build_case_report(session, self.keyring, reviewer, case_id, age_pictures)
 
     def close(self, reviewer: Reviewer, case_id: str, note: str) -> None:
         self._act(reviewer, case_id, "close", note, lambda session, row, at, detail: cases.move(row, cases.CLOSED, at))

@@ -281,15 +281,19 @@ def hold_until(session: Session, case_id: str) -> datetime | None:
     return clock.utc(hold.hold_until) if hold is not None else None
 
 
-def read_evidence(session: Session, keyring: Keyring, reviewer: Reviewer, case_id: str, purpose: str = "review") -> list[EvidenceItem]:
+def read_evidence(session: Session, keyring: Keyring | None, reviewer: Reviewer, case_id: str, purpose: str = "review") -> list[EvidenceItem]:
     """The case's preserved items, decrypted: the one way evidence is read.
 
     Needs ``evidence:view`` (raises :class:`~trygg.cases.permissions.PermissionDenied`) and
     writes an ``evidence.view`` audit entry naming the reviewer, the case and the purpose.
+    ``keyring`` may be None for a case with nothing preserved (its report needs no key);
+    with items to open it raises :class:`VaultKeyError`.
     """
     check(reviewer, EVIDENCE_VIEW, f"case:{case_id}")
     rows = list(session.execute(select(VaultItemRow).where(VaultItemRow.case_id == case_id).order_by(VaultItemRow.id)).scalars())
-    items = [_open(keyring, row) for row in rows]
+    if rows and keyring is None:
+        raise VaultKeyError(f"case {case_id} has {len(rows)} preserved items and no vault keyring was given to open them")
+    items = [_open(keyring, row) for row in rows] if keyring is not None else []
     audit.append(session, reviewer.reviewer_id, "evidence.view", f"case:{case_id}", {"items": len(items), "purpose": purpose})
     return items
 
