@@ -37,7 +37,8 @@ from trygg.engine import Engine
 from trygg.events import Event, EventError, ParsedLine, StrictModeError, parse_event
 from trygg.scan import ScanReport, scan
 from trygg.sinks import CollectingSink
-from trygg.store.base import Base, create_schema
+from trygg.store.base import Base
+from trygg.store.schema import create_schema
 from trygg.store.repository import Store
 
 #: Largest request body accepted (a batch of events, base64 media included).

@@ -23,7 +23,7 @@ from trygg.cases import cases, outbox
 from trygg.cases.cases import CasePolicy
 from trygg.cases.intake import case_input
 from trygg.sinks import Batch
-from trygg.store.base import create_schema
+from trygg.store.schema import create_schema
 
 #: Outbox kind of a decision webhook.
 KIND_DECISION = "decision"

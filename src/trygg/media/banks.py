@@ -30,7 +30,8 @@ from trygg.media.hashing import MATCH_THRESHOLD
 from trygg.media.records import HASH_LENGTHS as HASH_LENGTHS  # re-exported with the value types
 from trygg.media.records import BankInfo, EntryInfo, EntrySpec, HashType
 from trygg.media.store import BankEntryRow, HashBankRow
-from trygg.store.base import create_schema, make_engine
+from trygg.store.base import make_engine
+from trygg.store.schema import create_schema
 
 #: Bank for hashes a minor submits of their own image (the Take It Down model).
 TAKE_IT_DOWN_BANK = "take_it_down"

@@ -33,7 +33,7 @@ from lxml import etree
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from trygg.store.base import create_schema
+from trygg.store.schema import create_schema
 from trygg.reports.ncmec import ReportFile, ReportInput, build_file_details, build_ncmec_report, chat_csv, chat_log_file, validate
 from trygg.reports.tables import (
     DESCRIBED,

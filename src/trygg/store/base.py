@@ -45,20 +45,3 @@ def make_engine(url: str | None = None) -> Engine:
             cursor.close()
 
     return engine
-
-
-def create_schema(engine: Engine) -> None:
-    """Bring the database to this release's schema revision (``trygg.store.schema``), then
-    create every table registered on :class:`Base` that does not exist yet.
-
-    A table registers itself when its module is imported: the core tables through
-    ``trygg.store.repository``, the API's keys and audit log through ``trygg.api``, the hash
-    banks through ``trygg.media``. The store never imports the packages above it; whoever uses a
-    table imports its module first, and calling this again later adds the tables it brought.
-    Tables a revision covers are made by the migrations; ``create_all`` adds only tables merged
-    before their revision, which that revision then adopts as they are.
-    """
-    from trygg.store.schema import ensure_schema  # the migrations import this module
-
-    ensure_schema(engine)
-    Base.metadata.create_all(engine)

@@ -1,7 +1,7 @@
 """Operations the shipped migrations share.
 
 Until this release the schema was made by ``create_all``, and modules still call
-:func:`trygg.store.base.create_schema` for tables that a revision may not cover yet (a table
+:func:`trygg.store.schema.create_schema` for tables that a revision may not cover yet (a table
 merged before its revision). So a revision that adds a table creates it only when it is
 missing: a database whose tables ``create_all`` already made is adopted as it is, with its rows.
 """

@@ -19,7 +19,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from trygg.decision import Decision
 from trygg.events import Event
-from trygg.store.base import create_schema, make_engine
+from trygg.store.base import make_engine
+from trygg.store.schema import create_schema
 from trygg.store.bulk import BulkStatement
 from trygg.store.locks import BatchLocks
 from trygg.store.tables import AlertRow, ConversationRow, DecisionRow, EventRow, MediaHashRow, SinkOutboxRow, UserRow

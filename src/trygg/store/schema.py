@@ -30,6 +30,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect
 
+from trygg.store.base import Base
+
 #: Every module that defines tables on :class:`trygg.store.base.Base`. Optional ones (their
 #: package's extra may be absent) are imported when they can be; the tables are plain
 #: SQLAlchemy, so in practice all of them import.
@@ -134,7 +136,21 @@ def _known_revisions() -> set[str]:
 def _is_empty(engine: Engine) -> bool:
     """Whether the database holds none of trygg's tables (a fresh database)."""
     import_table_modules()
-    from trygg.store.base import Base
 
     existing = set(inspect(engine).get_table_names())
     return not (existing & (set(Base.metadata.tables) | {VERSION_TABLE}))
+
+
+def create_schema(engine: Engine) -> None:
+    """Bring the database to this release's schema revision (``trygg.store.schema``), then
+    create every table registered on :class:`Base` that does not exist yet.
+
+    A table registers itself when its module is imported: the core tables through
+    ``trygg.store.repository``, the API's keys and audit log through ``trygg.api``, the hash
+    banks through ``trygg.media``. The store never imports the packages above it; whoever uses a
+    table imports its module first, and calling this again later adds the tables it brought.
+    Tables a revision covers are made by the migrations; ``create_all`` adds only tables merged
+    before their revision, which that revision then adopts as they are.
+    """
+    ensure_schema(engine)
+    Base.metadata.create_all(engine)
