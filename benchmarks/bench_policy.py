@@ -25,7 +25,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import trygg.protect as protect
-from trygg.bench import _benign_text
+from trygg.lab.bench import _benign_text
 from trygg.engine import Engine
 from trygg.events import read_lines
 

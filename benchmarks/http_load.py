@@ -34,7 +34,7 @@ def serve(database_url: str, port: int, key_file: Path, use_model: bool) -> None
 
     from trygg.api.app import create_app
     from trygg.api.keys import create_key
-    from trygg.api.ratelimit import RateLimit
+    from trygg.ratelimit import RateLimit
     from trygg.compose import Settings, build_pipeline
     from trygg.store.repository import Store
 
