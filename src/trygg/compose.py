@@ -131,7 +131,9 @@ def output_sinks(settings: Settings, store: Any, engine: Engine) -> list[Sink]:
     if not settings.cases or store is None:
         return []
     from trygg.cases.sink import CaseSink
+    from trygg.store.schema import create_schema
 
+    create_schema(store.engine)  # the case tables, registered by importing trygg.cases, once per pipeline
     return [CaseSink(store.engine, engine, decision_webhooks=settings.webhook_url is not None)]
 
 

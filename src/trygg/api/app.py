@@ -37,7 +37,6 @@ from trygg.engine import Engine
 from trygg.events import Event, EventError, ParsedLine, StrictModeError, parse_event
 from trygg.scan import ScanReport, scan
 from trygg.sinks import CollectingSink
-from trygg.store.base import Base
 from trygg.store.schema import create_schema
 from trygg.store.repository import Store
 
@@ -297,8 +296,7 @@ def create_app(
         from trygg.web import ConsoleSettings, mount_console
 
         mount_console(app, store, engine, lock, service, console or ConsoleSettings.from_environment())
-    create_schema(store.engine)
-    Base.metadata.create_all(store.engine)  # after the console's import registered its tables
+    create_schema(store.engine)  # after the console's import registered its tables
     _publish_event_schema(app)
     return app
 

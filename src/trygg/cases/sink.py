@@ -23,7 +23,6 @@ from trygg.cases import cases, outbox
 from trygg.cases.cases import CasePolicy
 from trygg.cases.intake import case_input
 from trygg.sinks import Batch
-from trygg.store.schema import create_schema
 
 #: Outbox kind of a decision webhook.
 KIND_DECISION = "decision"
@@ -36,7 +35,6 @@ class CaseSink:
     answers each decision with its case)."""
 
     def __init__(self, database: SqlEngine, engine: Any, policy: CasePolicy | None = None, decision_webhooks: bool = False) -> None:
-        create_schema(database)  # the case tables, registered by importing trygg.cases
         self.database = database
         self.engine = engine
         self.policy = policy or CasePolicy()
