@@ -14,6 +14,7 @@ from trygg.detectors import discover
 from trygg.signals.detect import TextDetector
 from trygg.engine import Engine
 from trygg.events import parse_event
+from trygg.model.semantic import Encoder
 from trygg.signals.base import DetectionContext, Signal
 from trygg.store.repository import Store
 
@@ -21,7 +22,8 @@ from trygg.store.repository import Store
 def test_discovery_finds_the_shipped_detectors(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path}/t.db")
     found = discover(Settings(model=False), store)
-    assert [type(d).__name__ for d in found["message"]] == ["TextDetector"]
+    transcripts = ["TranscriptDetector"] if Encoder.available() else []  # needs the semantic extra
+    assert [type(d).__name__ for d in found["message"]] == ["TextDetector", *transcripts]
     assert [type(d).__name__ for d in found["media"]] == ["MediaDetector"]
     assert "media" not in discover(Settings(model=False, media=False), store)
 
@@ -60,7 +62,7 @@ def test_a_new_module_in_the_package_is_discovered(monkeypatch: pytest.MonkeyPat
     )
     monkeypatch.setattr(trygg.detectors, "__path__", [*trygg.detectors.__path__, str(tmp_path)])
     monkeypatch.delitem(sys.modules, "trygg.detectors.shouting", raising=False)
-    engine = build_engine(Settings(model=False, media=False))
+    engine = build_engine(Settings(model=False, media=False, transcripts=False))
     assert [type(d).__name__ for d in engine.detectors["message"]] == ["Shouting", "TextDetector"]
     assert isinstance(sys.modules["trygg.detectors.shouting"], types.ModuleType)
 

@@ -240,7 +240,7 @@ class _FixedModel:
         return dict(stored)
 
     def update(
-        self, state, sender_id, normalized_text, signals, sender_age_hint=None, language=None, language_settled=False
+        self, state, sender_id, normalized_text, signals, sender_age_hint=None, language=None, language_settled=False, prior_risk=0.0
     ):
         state["seen"] += 1
         return {"conversation": self.p, "authors": {sender_id: self.p}}

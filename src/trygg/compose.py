@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     semantic: bool = Field(
         False, description="Wrap the model in the multilingual semantic cascade (the semantic extra); off: about 5x slower."
     )
+    transcripts: bool = Field(
+        True,
+        description="Score messages that are whole chat transcripts (280+ characters) with the semantic model, when its extra is installed.",
+    )
     media: bool = Field(True, description="Assess media events (hash banks, nudity) when the media extra is installed.")
     media_dir: Path | None = Field(
         None, description="Folder that media event paths are relative to; None accepts only inline data or pdq hashes."
@@ -69,7 +73,7 @@ def load_model(settings: Settings) -> Any:
     if settings.semantic:
         from trygg.model.cascade import build_cascade
 
-        model = build_cascade(model, semantic=True)
+        model = build_cascade(model, semantic=True, alert_risk=load_policy(settings).alert_risk)
     return model
 
 

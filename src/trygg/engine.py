@@ -69,7 +69,11 @@ class ModelLike(Protocol):
         sender_age_hint: float | None = None,
         language: str | None = None,
         language_settled: bool = False,
-    ) -> Mapping[str, object]: ...
+        prior_risk: float = 0.0,
+    ) -> Mapping[str, object]:
+        """Fold one message into ``state``; ``prior_risk`` is the conversation's fused risk
+        before this message (what a cascade gates its costly second opinion on)."""
+        ...
 
 
 class Engine:
@@ -182,6 +186,7 @@ class Engine:
                 hint,
                 state.language,
                 tracker.settled,
+                prior_risk=state.risk,
             )
         state, assessment = step(
             state, event, signals, self.ages, model_scores, alert_risk=self.policy.alert_risk, relations=self.relations

@@ -55,6 +55,11 @@ CONTEXT_FAMILIES: tuple[str, ...] = (
     "wary",
 )
 
+#: Families that detectors other than the language packs find (no pack may define them).
+#: ``transcript``: the message is a whole chat chunk that the semantic model and the rules,
+#: read together as ``trygg classify`` does, label predatory (``trygg.detectors.transcript``).
+DETECTOR_FAMILIES: tuple[str, ...] = ("transcript",)
+
 #: Every family a language pack may define.
 ALL_FAMILIES: tuple[str, ...] = SIGNAL_FAMILIES + CONTEXT_FAMILIES
 
@@ -77,7 +82,7 @@ FAMILY_STAGE: dict[str, int] = {
     "sexual_talk": 3,
     "threat": 4,
     "payment_details": 0,
-    **{family: 0 for family in CONTEXT_FAMILIES},
+    **{family: 0 for family in CONTEXT_FAMILIES + DETECTOR_FAMILIES},
 }
 
 
@@ -89,4 +94,4 @@ def families_of_stage(stage: int) -> tuple[str, ...]:
 #: The stages that carry families (1..4), by name: what the model counts per author.
 STAGE_FAMILIES: dict[str, tuple[str, ...]] = {STAGES[s]: families_of_stage(s) for s in range(1, len(STAGES))}
 
-assert set(FAMILY_STAGE) == set(ALL_FAMILIES), "every family needs a stage (0 for none)"
+assert set(FAMILY_STAGE) == set(ALL_FAMILIES + DETECTOR_FAMILIES), "every family needs a stage (0 for none)"

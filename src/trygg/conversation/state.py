@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from trygg.age.picture import AgePicture
 from trygg.conversation.relationships import RelationshipBook
-from trygg.conversation.risk import CONTEXT_PRESENT, NO_CONTEXT, STAGES, TEXT_FAMILY, WEIGHTS, Context, Fusion, decayed, fuse
+from trygg.conversation.risk import CONTEXT_PRESENT, NO_CONTEXT, STAGES, TEXT_FAMILY, TRANSCRIPT, WEIGHTS, Context, Fusion, decayed, fuse
 from trygg.signals.base import Signal
 
 #: Participants tracked per conversation; the least recently active one is dropped beyond this.
@@ -599,6 +599,8 @@ def _reasons(
             out.append(entry[4])
     if REPORT_FAMILY in p["f"] and REPORT_FAMILY not in WEIGHTS:
         out.insert(0, p["f"][REPORT_FAMILY][4])
+    if TRANSCRIPT in p["f"]:  # weighs nothing, sets a floor: name it first (trygg.detectors.transcript)
+        out.insert(0, p["f"][TRANSCRIPT][4])
     out = out[: MAX_REASONS - 3]
     if me.suspected_age_deception:
         out.append({"signal": "suspected_age_deception", "score": round(me.p_adult, 3), "user": me.as_reason()})

@@ -18,13 +18,18 @@ Per message, :meth:`Cascade.update`:
    design, and was 0.82 or more for most of the bench's benign teen conversations (and 0.28
    for any English conversation without evidence), so a gate on it opened four conversations
    in five;
-4. the window is scored by the semantic model when at least :data:`MIN_TACTICS` of its
+4. the window is scored by the semantic model when the conversation is **undecided**: its
+   fused risk before this message (``prior_risk``, from the engine) is at least
+   :data:`GATE_RISK` but still under the policy's alert risk. A conversation the cheap path
+   already alerts on needs no second opinion to be acted on, and one under the gate has no
+   evidence worth a second look. Then also: at least :data:`MIN_TACTICS` of the window's
    messages passed the gate (one cue alone has innocent readings: a father asking for a photo
    of the receipt), it holds at least :data:`MIN_WINDOW` messages, and at least :data:`EVERY`
-   messages came since its last scoring (at most one encoder call every ``EVERY`` messages) —
-   unless the cheap score is already :data:`SATURATED` or more, where the fold below could add
-   next to nothing. A room where a cue came up long ago is not scored again: the cue must be
-   in the window;
+   messages came since its last scoring (at most one encoder call every ``EVERY`` messages).
+   A room where a cue came up long ago is not scored again: the cue must be in the window.
+   The risk band is what keeps the cascade affordable: on the bench's stream, where 5% of
+   conversations turn harmful and alert within a few messages, it cut encoder calls from
+   0.35% of messages (a gate on tactics alone) to the figure ``make bench`` prints;
 5. **fold**: the conversation score becomes ``max(cheap, semantic)``; each author's score
    ``max(cheap author score, semantic × share)``, where ``share`` is the author's cheap score
    relative to the highest (1 for everyone when the cheap model has no opinion), so the
@@ -50,6 +55,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from trygg.conversation.risk import WEIGHTS
+from trygg.conversation.state import DEFAULT_ALERT_RISK
 from trygg.model.conversation_model import ModelState
 from trygg.model.semantic import SemanticModel, load_semantic, prepare_lines
 
@@ -64,9 +70,10 @@ MIN_WINDOW = 4
 MIN_TACTICS = 2
 #: At most one semantic scoring per this many messages of a conversation.
 EVERY = 6
-#: Cheap score from which a scoring is skipped: the fold could raise the model score by at
-#: most 1 - SATURATED, which moves the fused risk by a hundredth at most.
-SATURATED = 0.9
+#: Fused risk from which an undecided conversation is scored (under it: no evidence worth the
+#: encoder). The policy's nudge threshold is 0.35; this is lower, so the semantic model can
+#: lift a conversation the rules only begin to suspect.
+GATE_RISK = 0.2
 #: Signal families that open the gate (the tactics the fusion weighs).
 GATE_FAMILIES = frozenset(WEIGHTS)
 
@@ -93,9 +100,11 @@ class Cascade:
     messages that passed the gate and encoder calls, for the benchmark.
     """
 
-    def __init__(self, base: Any, semantic: SemanticModel | None) -> None:
+    def __init__(self, base: Any, semantic: SemanticModel | None, alert_risk: float = DEFAULT_ALERT_RISK) -> None:
         self.base = base
         self.semantic = semantic
+        #: The policy's alert risk: a conversation at or above it is decided without the encoder.
+        self.alert_risk = alert_risk
         self.gated = 0
         self.scored = 0
 
@@ -115,6 +124,7 @@ class Cascade:
         sender_age_hint: float | None = None,
         language: str | None = None,
         language_settled: bool = False,
+        prior_risk: float = 0.0,
     ) -> Mapping[str, object]:
         signals = list(signals)
         scores = self.base.update(state, sender_id, normalized_text, signals, sender_age_hint, language, language_settled)
@@ -125,11 +135,10 @@ class Cascade:
         state.tactics.append(passed)
         state.since += 1
         self.gated += passed
-        cheap = float(scores.get("conversation", 0.0))  # type: ignore[arg-type]
         if (
-            state.since >= EVERY
+            GATE_RISK <= prior_risk < self.alert_risk
+            and state.since >= EVERY
             and len(state.window) >= MIN_WINDOW
-            and cheap < SATURATED
             and sum(state.tactics) >= MIN_TACTICS
         ):
             state["semantic"] = round(self.semantic.score_prepared(prepare_lines(state.window)), 4)
@@ -155,7 +164,7 @@ class Cascade:
         return {"conversation": p, "authors": authors}
 
 
-def build_cascade(base_model: Any, semantic: bool | SemanticModel | None = True) -> Any:
+def build_cascade(base_model: Any, semantic: bool | SemanticModel | None = True, alert_risk: float = DEFAULT_ALERT_RISK) -> Any:
     """What the composition root calls: ``base_model`` wrapped in a :class:`Cascade`.
 
     ``semantic=True`` loads the shipped semantic model (:func:`load_semantic`) and gives the
@@ -169,4 +178,4 @@ def build_cascade(base_model: Any, semantic: bool | SemanticModel | None = True)
         semantic = load_semantic()
     if not isinstance(semantic, SemanticModel):
         return base_model
-    return Cascade(base_model, semantic)
+    return Cascade(base_model, semantic, alert_risk)

@@ -178,6 +178,7 @@ class ConversationModel:
         sender_age_hint: float | None = None,
         language: str | None = None,
         language_settled: bool = False,
+        prior_risk: float = 0.0,  # noqa: ARG002 - the cheap model reads every message alike
     ) -> dict[str, object]:
         """Fold one message into ``state`` (in place) and return the current scores.
 
