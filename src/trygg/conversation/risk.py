@@ -19,6 +19,8 @@ buyer pays by Swish, a parent asks "are you home alone?"). What separates groomi
         - GROUP      in a many-person room (nobody is singled out)
         + g(pa) * MODEL * max(0, 2p - 1)  when a learned model score p is given (adds, never
           vetoes, is bounded, and is never decisive alone)
+        + g(pa) * SEMANTIC * max(0, 2q - 1)  when the semantic cascade read the conversation's
+          recent window at q (trygg.model.cascade: only undecided conversations with tactics)
     risk = sigmoid(z),   g(pa) = min(1, 0.2 + 1.6 * pa)
 
 Context (issue 9, :class:`Context`), all 0 when unknown:
@@ -124,6 +126,11 @@ BREADTH_SPAN = 0.3
 BREADTH_PEER = 0.25
 GROUP = 0.6
 MODEL = 0.5
+#: Weight of the semantic cascade's reading of a window (trygg.model.cascade). Larger than the
+#: cheap model's: the cascade reads only conversations the rules already suspect (tactics in the
+#: window, fused risk from 0.2), so it confirms or leaves evidence there, and its head is trained
+#: on Swedish and English grooming and hard negatives the cheap model never saw.
+SEMANTIC = 1.5
 #: Whether a low model score may subtract evidence. Off: the shipped model is trained on English
 #: offender chats and is confidently wrong-low on what it has not seen (Swedish, offenders
 #: posing as teens, sextortion), so it may add evidence but never veto the rules
@@ -187,6 +194,8 @@ class Fusion:
     contributions: tuple[tuple[str, float], ...]
     #: The severe pattern that set the risk floor ("sextortion", "solicitation"), if any.
     severe: str | None = None
+    #: The semantic cascade's score that was fused in, if any.
+    semantic: float | None = None
 
 
 def decayed(score: float, last_index: int, now_index: int) -> float:
@@ -213,6 +222,7 @@ def fuse(
     group: bool = False,
     model_p: float | None = None,
     context: Context = NO_CONTEXT,
+    semantic_p: float | None = None,
 ) -> Fusion:
     """Fuse one candidate's per-family ``(decayed score, count)`` into a :class:`Fusion`.
 
@@ -220,7 +230,7 @@ def fuse(
     as read-only. Without evidence ``context`` is not read: it only weighs evidence.
     """
     if scores:
-        return _fuse(scores, p_adult_offender, p_minor_target, deception, group, model_p, context)
+        return _fuse(scores, p_adult_offender, p_minor_target, deception, group, model_p, context, semantic_p)
     if not MODEL_CAN_LOWER and (model_p is None or not model_p > 0.5):
         model_p = None  # max(0, 2p - 1) = 0: adds exactly nothing
     key = (p_adult_offender, p_minor_target, deception, group, model_p)
@@ -228,7 +238,7 @@ def fuse(
     if fusion is None:
         if len(_NO_EVIDENCE) >= _NO_EVIDENCE_SIZE:
             _NO_EVIDENCE.clear()
-        fusion = _NO_EVIDENCE[key] = _fuse(scores, p_adult_offender, p_minor_target, deception, group, model_p, NO_CONTEXT)
+        fusion = _NO_EVIDENCE[key] = _fuse(scores, p_adult_offender, p_minor_target, deception, group, model_p, NO_CONTEXT, None)
     return fusion
 
 
@@ -240,6 +250,7 @@ def _fuse(
     group: bool,
     model_p: float | None,
     context: Context,
+    semantic_p: float | None = None,
 ) -> Fusion:
     family_keep = 1.0 - FAMILY_SHRINK * context.family
     z = 0.0  # evidence shrunk for a likely-minor offender
@@ -310,6 +321,8 @@ def _fuse(
         # working on a child?", and a teen retelling a school talk on sextortion is not one.
         term = 2.0 * min(1.0, max(0.0, model_p)) - 1.0
         z += MODEL * (term if MODEL_CAN_LOWER else max(0.0, term)) * peer_scale
+    if semantic_p is not None and semantic_p > 0.5:
+        z += SEMANTIC * (2.0 * min(1.0, semantic_p) - 1.0) * peer_scale * family_keep
     if len(contributions) > 1:
         contributions.sort(key=_largest_first)
     risk = _sigmoid(z)
@@ -322,7 +335,7 @@ def _fuse(
         label = severe
         stages.add(len(STAGES) - 1)
     # (max with a default= keyword costs more than the rest of an evidence-free fusion)
-    return Fusion(risk, max(stages) if stages else 0, label, tuple(contributions), severe)
+    return Fusion(risk, max(stages) if stages else 0, label, tuple(contributions), severe, semantic_p)
 
 
 def _breadth(scores: dict[str, tuple[float, int]], p_minor_target: float) -> float:

@@ -384,11 +384,13 @@ def _fuse_candidate(
         # sender is talking to, so their age counts for half.
         p_minor = 0.5 + (p_minor - 0.5) * GROUP_TARGET_WEIGHT
     context = _context(state, uid, counterpart, scores, relations) if scores else NO_CONTEXT
-    fusion = fuse(scores, _older_teen(me, other), p_minor, me.suspected_age_deception, crowd, model_p, context)
+    fusion = fuse(
+        scores, _older_teen(me, other), p_minor, me.suspected_age_deception, crowd, model_p, context, _semantic_p(model_scores, uid)
+    )
     if REPORT_FAMILY in scores:
         # A report is a human's judgement: it lifts the reported user's risk to at least the
         # review level, whatever the text said.
-        fusion = Fusion(max(fusion.risk, 0.75), fusion.stage, fusion.label, fusion.contributions, fusion.severe)
+        fusion = Fusion(max(fusion.risk, 0.75), fusion.stage, fusion.label, fusion.contributions, fusion.severe, fusion.semantic)
     return fusion, me, other, model_p
 
 
@@ -474,6 +476,12 @@ def _model_p(model_scores: Mapping[str, object] | None, uid: str) -> float | Non
         return float(authors[uid])  # type: ignore[arg-type]
     conversation = model_scores.get("conversation")
     return None if conversation is None else float(conversation)  # type: ignore[arg-type]
+
+
+def _semantic_p(model_scores: Mapping[str, object] | None, uid: str) -> float | None:
+    """The semantic cascade's score for ``uid`` (``model_scores["semantic"]``), if it gave one."""
+    semantic = model_scores.get("semantic") if model_scores else None
+    return float(semantic[uid]) if semantic and uid in semantic else None  # type: ignore[index]
 
 
 def _assess(
@@ -616,6 +624,8 @@ def _reasons(
         )
     if model_p is not None and model_p >= 0.5:
         out.append({"signal": "model", "score": round(model_p, 4), "user_id": offender})
+    if fusion.semantic is not None and fusion.semantic > 0.5:
+        out.append({"signal": "semantic", "score": round(fusion.semantic, 4), "user_id": offender})
     return tuple(out[:MAX_REASONS])
 
 

@@ -27,19 +27,20 @@ Per message, :meth:`Cascade.update`:
    of the receipt), it holds at least :data:`MIN_WINDOW` messages, and at least :data:`EVERY`
    messages came since its last scoring (at most one encoder call every ``EVERY`` messages).
    A room where a cue came up long ago is not scored again: the cue must be in the window.
-   The risk band is what keeps the cascade affordable: on the bench's stream, where 5% of
-   conversations turn harmful and alert within a few messages, it cut encoder calls from
-   0.35% of messages (a gate on tactics alone) to the figure ``make bench`` prints;
-5. **fold**: the conversation score becomes ``max(cheap, semantic)``; each author's score
-   ``max(cheap author score, semantic × share)``, where ``share`` is the author's cheap score
-   relative to the highest (1 for everyone when the cheap model has no opinion), so the
-   semantic evidence goes to whom the cheap model already finds likelier the offender. The
-   semantic score is kept in the persisted model state under ``"semantic"`` (a number, never
-   text) and folded into every later message's scores until the next scoring replaces it.
+   The risk band spares the encoder every conversation already decided: on the written
+   corpus's dev split it cut encoder calls from 201 to 87 with the same conversations flagged.
+   On the bench's stream it saves little: its harmful conversations (5%) pass through the band
+   on their way to an alert, and each is read once there;
+5. **fold**: the semantic score goes beside the cheap scores, as ``"semantic"``: for each
+   author ``semantic × share``, where ``share`` is the author's cheap score relative to the
+   highest (1 for everyone when the cheap model has no opinion), so the semantic evidence goes
+   to whom the cheap model already finds likelier the offender. The semantic score is kept in
+   the persisted model state under ``"semantic"`` (a number, never text) and given with every
+   later message's scores until the next scoring replaces it.
 
-The fusion (:mod:`trygg.conversation.risk`) takes the folded scores as it takes the model's: one-
-sided and bounded (``g(pa) * 0.5 * max(0, 2p - 1)``), so the semantic model adds evidence and
-never vetoes the rules, and alone it cannot make an alert.
+The fusion (:mod:`trygg.conversation.risk`) weighs it with its own bounded, one-sided term
+(``g(pa) * SEMANTIC * max(0, 2q - 1)``): it adds evidence and never vetoes the rules, and since
+only conversations the rules already suspect are read, it confirms what they began to see.
 
 Privacy: the window holds message text, so it lives in memory only (a slot of the state object,
 not one of its keys): :meth:`ConversationState.to_dict` and the store never see it. A
@@ -148,20 +149,15 @@ class Cascade:
 
     @staticmethod
     def _fold(scores: Mapping[str, object], semantic: object) -> Mapping[str, object]:
-        """``max`` of cheap and semantic, the semantic share per author following the cheap
-        model's author scores (see the module docstring)."""
+        """The cheap scores with the semantic score beside them (``"semantic"``: per author, the
+        share following the cheap model's author scores; see the module docstring)."""
         if semantic is None:
             return scores
         p = float(semantic)  # type: ignore[arg-type]
-        conversation = float(scores.get("conversation", 0.0))  # type: ignore[arg-type]
-        if p <= conversation:
-            return scores
-        authors: dict[str, float] = dict(scores.get("authors") or {})  # type: ignore[call-overload]
+        authors: Mapping[str, float] = scores.get("authors") or {}  # type: ignore[assignment]
         top = max(authors.values(), default=0.0)
-        for uid, cheap in authors.items():
-            share = cheap / top if top > 0 else 1.0
-            authors[uid] = max(cheap, p * share)
-        return {"conversation": p, "authors": authors}
+        shares = {uid: p * (cheap / top if top > 0 else 1.0) for uid, cheap in authors.items()}
+        return {**scores, "semantic": shares}
 
 
 def build_cascade(base_model: Any, semantic: bool | SemanticModel | None = True, alert_risk: float = DEFAULT_ALERT_RISK) -> Any:
