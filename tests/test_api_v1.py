@@ -53,8 +53,8 @@ def _auth(key: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def api(sqlite_url: str):
-    store = Store(sqlite_url)
+def api(database_url: str):
+    store = Store(database_url)
     with running(create_app(store, keyring=Keyring.generate(), rate_limit=RateLimit(rate=1000, burst=1000))) as url:
         yield url, store
 
@@ -83,8 +83,8 @@ def test_openapi_is_served_and_documents_the_event_format(api) -> None:
     assert not any(path.startswith("/console") for path in schema["paths"])
 
 
-def test_rate_limit_per_key_answers_429_with_retry_after(sqlite_url: str) -> None:
-    store = Store(sqlite_url)
+def test_rate_limit_per_key_answers_429_with_retry_after(database_url: str) -> None:
+    store = Store(database_url)
     with running(create_app(store, rate_limit=RateLimit(rate=0.5, burst=3))) as url:
         busy, calm = create_key(store.engine, "busy", ["review"]), create_key(store.engine, "calm", ["review"])
         statuses = [httpx.get(f"{url}/v1/cases", headers=_auth(busy)).status_code for _ in range(4)]
@@ -172,12 +172,12 @@ class _Receiver(BaseHTTPRequestHandler):
         pass
 
 
-def test_decision_webhooks_are_signed_and_retried_from_the_outbox(sqlite_url: str) -> None:
+def test_decision_webhooks_are_signed_and_retried_from_the_outbox(database_url: str) -> None:
     receiver = HTTPServer(("127.0.0.1", 0), _Receiver)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     secret = b"shared-secret"
     settings = WebhookSettings(f"http://127.0.0.1:{receiver.server_port}/hook", secret, interval_seconds=0.05, backoff=Backoff(0.05, 0.2, 0.5))
-    store = Store(sqlite_url)
+    store = Store(database_url)
     try:
         with running(create_app(store, webhooks=settings)) as url:
             key = create_key(store.engine, "p", ["ingest"])

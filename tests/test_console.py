@@ -4,6 +4,7 @@ sign-in, CSRF, the evidence permission, notes, cookies, logout, languages, the r
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -20,8 +21,8 @@ from trygg.web.views import Segment, highlight
 
 
 @pytest.fixture
-def demo(tmp_path: Path):
-    service = build_demo(tmp_path)
+def demo(tmp_path: Path, database_url: str):
+    service = build_demo(tmp_path, database_url)
     with running(service.app) as url:
         yield url, service
 
@@ -75,7 +76,7 @@ def test_pages_need_a_session_and_a_wrong_password_is_refused(demo) -> None:
     assert no_csrf.status_code == 403 and "trygg_session" not in no_csrf.cookies
 
 
-def test_session_cookie_flags_and_the_secure_setting(demo, tmp_path: Path) -> None:
+def test_session_cookie_flags_and_the_secure_setting(demo, new_database_url: Callable[[], str]) -> None:
     url, service = demo
     client = httpx.Client(base_url=url)
     page = client.get("/console/login")
@@ -85,7 +86,7 @@ def test_session_cookie_flags_and_the_secure_setting(demo, tmp_path: Path) -> No
     from trygg.api.app import create_app
     from trygg.store.repository import Store
 
-    store = Store(f"sqlite:///{tmp_path}/secure.db")
+    store = Store(new_database_url())
     create_reviewer(store.engine, "test", "anna", ["viewer"], "correct horse battery")
     with running(create_app(store, console=ConsoleSettings(secure_cookies=True))) as secure_url:
         page = httpx.get(f"{secure_url}/console/login")
@@ -199,13 +200,13 @@ def test_reviewer_cli_creates_an_account_that_can_sign_in(demo) -> None:
     assert bad_role.exit_code == 2
 
 
-def test_a_fresh_server_process_creates_the_console_tables(tmp_path: Path) -> None:
+def test_a_fresh_server_process_creates_the_console_tables(database_url: str) -> None:
     """In a new process (nothing imported yet), create_app alone sets up what sign-in needs."""
     import os
     import subprocess
     import sys
 
-    url = f"sqlite:///{tmp_path}/fresh.db"
+    url = database_url
     code = (
         "import sys; from sqlalchemy import inspect; from trygg.api.app import create_app; from trygg.store.repository import Store;"
         "s = Store(sys.argv[1]); create_app(s); print(sorted(inspect(s.engine).get_table_names()))"

@@ -57,9 +57,9 @@ def _chats() -> list[str]:
 
 
 @pytest.fixture
-def scanned(tmp_path: Path) -> tuple[str, dict[str, str]]:
-    """A SQLite store after a real scan; the case id of each offender."""
-    url = f"sqlite:///{tmp_path}/store.db"
+def scanned(database_url: str) -> tuple[str, dict[str, str]]:
+    """The test's store after a real scan; the case id of each offender."""
+    url = database_url
     store = Store(url)
     pipeline = build_pipeline(Settings(model=False), store=store)
     scan(read_lines(_chats()), pipeline.engine, store, sinks=pipeline.sinks)
@@ -201,10 +201,10 @@ def test_category_of_reason_signals(signals: set[str], category: str) -> None:
     assert category_of(signals) == category
 
 
-def test_dsa_store_without_case_tables_and_two_sources(tmp_path: Path) -> None:
+def test_dsa_store_without_case_tables_and_two_sources(tmp_path: Path, database_url: str) -> None:
     """A store kept without cases still gives records, with no reviewer outcome; --records and
     --db together are refused."""
-    url = f"sqlite:///{tmp_path}/plain.db"
+    url = database_url
     store = Store(url)
     pipeline = build_pipeline(Settings(model=False, cases=False), store=store)
     scan(read_lines(_chats()), pipeline.engine, store, sinks=pipeline.sinks)

@@ -2,7 +2,7 @@
 
 A refactoring of the edges must not change a single decision. This replays fixed streams (the
 shared data sets and a generated bench stream) through the same job ``trygg scan`` runs, into a
-fresh SQLite database, and reduces every decision, every conversation summary and every stored
+fresh database (SQLite; the test suite's PostgreSQL pass gives it a PostgreSQL one), and reduces every decision, every conversation summary and every stored
 row (less wall-clock columns) to one SHA-256 per stream and mode. The suite compares them with
 ``tests/golden/digests.json``; a deliberate change of behaviour updates that file with
 ``python -m trygg.lab.golden --update`` and says why in its commit.
@@ -69,15 +69,16 @@ def _stream_events(name: str) -> list[Event]:
 STREAMS = ("scenarios", "dailydialog", "nps", "pj", "bench")
 
 
-def replay(events: Iterable[Event], use_model: bool) -> dict[str, Any]:
-    """Decisions, summaries and stored rows of one stream through the scan job."""
+def replay(events: Iterable[Event], use_model: bool, database_url: str | None = None) -> dict[str, Any]:
+    """Decisions, summaries and stored rows of one stream through the scan job, into the empty
+    database at ``database_url`` (default: a fresh SQLite file in a temporary folder)."""
     from trygg.compose import Settings, build_engine
     from trygg.scan import scan
     from trygg.sinks import CollectingSink
     from trygg.store.repository import Store
 
     with tempfile.TemporaryDirectory(prefix="trygg-golden-") as folder:
-        store = Store(f"sqlite:///{folder}/golden.db")
+        store = Store(database_url or f"sqlite:///{folder}/golden.db")
         engine = build_engine(Settings(model=use_model, media=False), store=store)
         collected = CollectingSink()
         parsed = (ParsedLine(number, event) for number, event in enumerate(events, start=1))
