@@ -242,3 +242,20 @@ def test_sign_in_attempts_per_reviewer_are_limited(demo) -> None:
     # other accounts keep their own budget
     create_reviewer(service.app.state.store.engine, "test", "other", ["viewer"], "correct horse battery")
     assert _sign_in(url, "other", "correct horse battery").get("/console/queue").status_code == 200
+
+
+def test_a_nul_character_in_a_sign_in_a_note_or_a_url_never_fails_the_server(demo) -> None:
+    """PostgreSQL keeps no NUL in a text column: a reviewer id holding one is no reviewer, a URL
+    holding one is a bad request, and a note may hold one (it is kept in JSON, escaped)."""
+    url, service = demo
+    client = httpx.Client(base_url=url)
+    page = client.get("/console/login")
+    nul_id = client.post("/console/login", data={"reviewer_id": service.reviewer_id + "\x00", "password": service.password, "csrf": _csrf(page.text)})
+    assert nul_id.status_code == 303 and nul_id.headers["location"] == "/console/login?failed=1" and "trygg_session" not in nul_id.cookies
+    signed = _sign_in(url, service.reviewer_id, service.password)
+    assert signed.get("/console/cases/k-%00").status_code == 400
+    case_id = _top_case(signed)
+    page = signed.get(f"/console/cases/{case_id}").text
+    acted = signed.post(f"/console/cases/{case_id}/act", data={"action": "dismiss", "note": "not\x00 this one", "csrf": _csrf(page)})
+    assert acted.status_code == 303, acted.text
+    assert "case.dismiss" in _audit_actions(service, case_id)

@@ -94,3 +94,16 @@ def test_a_relationship_survives_a_resumed_scan(database_url: str) -> None:
     for line in read_lines([*ages, *messages]):
         fresh.process(line.event)
     assert resumed.summary("c")["risk"] < fresh.summary("c")["risk"]
+
+
+def test_an_identifier_holding_a_nul_is_a_rejected_line_and_the_scan_goes_on(database_url: str) -> None:
+    """PostgreSQL keeps no NUL in a text column: one such event stopped a whole scan there."""
+    lines = [
+        json.dumps({"type": "message", "event_id": "m\u00001", "conversation_id": "c1", "sender_id": "a", "text": "hej"}),
+        json.dumps({"type": "relationship", "event_id": "r1", "user_id": "p", "other_id": "k\u0000", "relationship": "parent"}),
+        json.dumps({"type": "message", "event_id": "m2", "conversation_id": "c1", "sender_id": "a", "text": "hej\u0000 hej"}),
+    ]
+    _, report = _scan([line.encode() for line in lines], database_url)
+    assert [(e.line, e.field) for e in report.errors] == [(1, "event_id"), (2, "other_id")]
+    assert "NUL" in report.errors[0].message
+    assert report.processed == 1 and Store(database_url).counts()["events"] == 1  # the text may hold one
