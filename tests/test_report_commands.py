@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 pytest.importorskip("lxml", reason="NCMEC reports need the 'reports' extra (lxml)")
@@ -24,6 +24,7 @@ from trygg.reports.from_store import category_of, moderation_records  # noqa: E4
 from trygg.reports.ncmec import validation_errors  # noqa: E402
 from trygg.scan import scan  # noqa: E402
 from trygg.store.repository import Store  # noqa: E402
+from trygg.store.tables import DecisionRow  # noqa: E402
 
 _LINES = [
     "hey cutie how old are you",
@@ -129,8 +130,8 @@ def test_unknown_case_and_bad_options(scanned, tmp_path: Path) -> None:
 
 
 def _stored_restrictions(url: str) -> dict[str, list[str]]:
-    with Store(url).engine.connect() as connection:
-        return {event_id: json.loads(actions) for event_id, actions in connection.execute(text("SELECT event_id, actions FROM decisions"))}
+    with Store(url).engine.connect() as connection:  # through the table: JSON read back alike on every database
+        return {row.event_id: row.actions for row in connection.execute(select(DecisionRow.event_id, DecisionRow.actions))}
 
 
 def test_dsa_figures_from_the_store_count_the_stored_decisions_and_a_dismissal_reverses(scanned, tmp_path: Path) -> None:
