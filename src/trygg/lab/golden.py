@@ -8,7 +8,10 @@ row (less wall-clock columns) to one SHA-256 per stream and mode. The suite comp
 ``python -m trygg.lab.golden --update`` and says why in its commit.
 
 Floats are rounded to 9 decimals so that the digest does not hinge on the last bit of a BLAS
-sum on another processor; any real change of a score moves far more than that.
+sum on another processor; any real change of a score moves far more than that. Rows are read
+the same way from either database: in code point order of their key (SQLite's ``ORDER BY``;
+PostgreSQL's collation orders text otherwise), and a stored time as SQLite's text writes it
+(PostgreSQL hands back a datetime of the same instant).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +38,10 @@ DIGESTS = Path(__file__).resolve().parents[3] / "tests" / "golden" / "digests.js
 def _canonical(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 9)
+    if isinstance(value, datetime):  # PostgreSQL; SQLite gives the text below, in UTC
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
     if isinstance(value, dict):
         return {str(k): _canonical(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -88,9 +96,10 @@ def replay(events: Iterable[Event], use_model: bool, database_url: str | None = 
         rows: dict[str, list[dict[str, Any]]] = {}
         with store.engine.connect() as connection:
             for table in _TABLES:
-                result = connection.execute(text(f"SELECT * FROM {table} ORDER BY 1"))
+                result = connection.execute(text(f"SELECT * FROM {table}"))
+                ordered = sorted(result, key=lambda row: row[0])  # the key, in code point order
                 rows[table] = [
-                    {k: v for k, v in row._mapping.items() if k not in _CLOCK_COLUMNS} for row in result
+                    {k: v for k, v in row._mapping.items() if k not in _CLOCK_COLUMNS} for row in ordered
                 ]
         store.engine.dispose()
     return {"decisions": decisions, "summaries": summaries, "rows": rows}
