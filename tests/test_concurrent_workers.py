@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ BATCH = 100
 
 
 @pytest.mark.postgres_only(reason="two writers at once: SQLite has one writer at a time by design")
-def test_two_workers_on_the_same_conversations_end_as_one_worker(tmp_path: Path, database_url: str, new_database_url) -> None:  # type: ignore[no-untyped-def]
+def test_two_workers_on_the_same_conversations_end_as_one_worker(tmp_path: Path, database_url: str, new_database_url: Callable[[], str]) -> None:
     stream = tmp_path / "events.jsonl"
     generate_stream(stream, messages=6_000, conversations=150, seed=23)
     reference_db = new_database_url()

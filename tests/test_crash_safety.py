@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ def _kill_when_grown(command: list[str], watched: Path, at_least: int) -> bool:
             process.wait()
 
 
-def test_sigkill_at_several_points_then_restart_equals_an_uninterrupted_run(tmp_path: Path, stream: Path, database_url: str, new_database_url) -> None:  # type: ignore[no-untyped-def]
+def test_sigkill_at_several_points_then_restart_equals_an_uninterrupted_run(tmp_path: Path, stream: Path, database_url: str, new_database_url: Callable[[], str]) -> None:
     reference_db = new_database_url()
     run_scan(stream, tmp_path, reference_db, "reference", BATCH)
     reference = (tmp_path / "reference.decisions.jsonl").read_bytes()
@@ -94,7 +95,7 @@ class _CrashingSink(ExactlyOnceJsonlSink):
 
 
 @pytest.mark.parametrize("half", [False, True], ids=["before-append", "mid-append"])
-def test_a_batch_committed_but_not_yet_written_is_written_once_on_restart(tmp_path: Path, database_url: str, new_database_url, half: bool) -> None:  # type: ignore[no-untyped-def]
+def test_a_batch_committed_but_not_yet_written_is_written_once_on_restart(tmp_path: Path, database_url: str, new_database_url: Callable[[], str], half: bool) -> None:
     lines = tmp_path / "events.jsonl"
     generate_stream(lines, messages=600, conversations=20, seed=3)
     reference = tmp_path / "reference.jsonl"

@@ -18,7 +18,7 @@ from trygg.signals.base import DetectionContext, Signal
 from trygg.store.repository import Store
 
 
-def test_discovery_finds_the_shipped_detectors(tmp_path: Path, database_url: str) -> None:
+def test_discovery_finds_the_shipped_detectors(database_url: str) -> None:
     store = Store(database_url)
     found = discover(Settings(model=False), store)
     assert [type(d).__name__ for d in found["message"]] == ["TextDetector"]

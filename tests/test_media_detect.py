@@ -58,7 +58,7 @@ def test_matching_needs_no_database_once_loaded(tmp_path: Path, database_url: st
     assert matcher.match(hash_bytes(picture)) == []
 
 
-def test_changes_elsewhere_show_after_reload_changes_here_at_once(tmp_path: Path, database_url: str) -> None:
+def test_changes_elsewhere_show_after_reload_changes_here_at_once(database_url: str) -> None:
     url = database_url
     store = BankStore(url)
     store.create_bank("local")
@@ -74,7 +74,7 @@ def test_changes_elsewhere_show_after_reload_changes_here_at_once(tmp_path: Path
     assert detector.matcher.match_exact("b" * 32, None) == []  # removed: gone from the exact table too
 
 
-def test_the_bank_action_rides_on_the_signal_and_the_policy_applies_it(tmp_path: Path, database_url: str) -> None:
+def test_the_bank_action_rides_on_the_signal_and_the_policy_applies_it(database_url: str) -> None:
     store = BankStore(database_url)
     store.create_bank("restrict", action="restrict_sender")
     store.add_entries("restrict", [EntrySpec(pdq=PDQ_A, quality=100)])
@@ -128,7 +128,7 @@ def test_the_ingest_hook_keeps_errors_on_the_event_and_leaves_other_events_alone
     assert ingest(prepared) is prepared  # preparing twice does nothing
 
 
-def test_unprepared_path_events_are_refused_inside_the_engine(tmp_path: Path, database_url: str) -> None:
+def test_unprepared_path_events_are_refused_inside_the_engine(database_url: str) -> None:
     engine = Engine(media=MediaDetector(Matcher(BankStore(database_url))))
     decision = engine.process(_event(path="pics/a.jpg"))
     assert decision.actions == ("allow",) and "media not prepared" in str(decision.reasons[0]["value"])
@@ -163,7 +163,7 @@ def test_build_media_wires_ingest_and_detector_lazily(tmp_path: Path, database_u
     assert "media paths are not accepted here" in str(refused.facts.error)
 
 
-def test_the_http_api_runs_the_ingest_before_the_engine(tmp_path: Path, database_url: str) -> None:
+def test_the_http_api_runs_the_ingest_before_the_engine(database_url: str) -> None:
     httpx = pytest.importorskip("httpx")
     uvicorn = pytest.importorskip("uvicorn")
     from trygg.api.app import create_app

@@ -5,6 +5,7 @@ their own order), the same summary file, the same stored rows, the same rejected
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,7 @@ def _run(tmp_path: Path, name: str, db: str, *extra: str) -> tuple[list[str], li
     return out.read_text().splitlines(), decisions.read_text().splitlines(), db
 
 
-def test_ray_scan_writes_what_one_process_writes(tmp_path: Path, new_database_url, local_cluster) -> None:  # type: ignore[no-untyped-def]  # noqa: ARG001
+def test_ray_scan_writes_what_one_process_writes(tmp_path: Path, new_database_url: Callable[[], str], local_cluster) -> None:  # noqa: ARG001
     _stream(tmp_path / "events.jsonl")
     single_out, single_decisions, single_db = _run(tmp_path, "single", new_database_url())
     ray_out, ray_decisions, ray_db = _run(tmp_path, "ray", new_database_url(), "--ray", "--workers", "2")

@@ -7,7 +7,6 @@ import base64
 import io
 import json
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -48,7 +47,7 @@ def test_match_block_equals_a_bit_by_bit_count() -> None:
     assert found[7] == 0
 
 
-def test_rescan_finds_media_sent_before_the_bank_knew_them(tmp_path: Path, database_url: str) -> None:
+def test_rescan_finds_media_sent_before_the_bank_knew_them(database_url: str) -> None:
     rng = random.Random(9)
     stored = [f"{rng.getrandbits(256):064x}" for _ in range(50)]
     lines = [json.dumps({"type": "account", "user_id": "kid", "declared_age": 13})]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ def _accounts(path: Path) -> int:
     return sum(1 for p in read_events(path) if p.event and p.event.type == "account")
 
 
-def test_interrupted_scan_resumes_to_the_same_result(database_url: str, new_database_url) -> None:  # type: ignore[no-untyped-def]
+def test_interrupted_scan_resumes_to_the_same_result(database_url: str, new_database_url: Callable[[], str]) -> None:
     lines = demo_events_path().read_bytes().splitlines()
     reference_url = new_database_url()
     reference_engine, reference = _scan(lines, reference_url)

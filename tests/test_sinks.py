@@ -54,7 +54,7 @@ class _Recorder:
         return None
 
 
-def test_sinks_get_each_batch_after_it_is_stored(tmp_path: Path, database_url: str) -> None:
+def test_sinks_get_each_batch_after_it_is_stored(database_url: str) -> None:
     store = Store(database_url)
     recorder = _Recorder(store)
     pipeline = build_pipeline(Settings(model=False, cases=False), store=store)
@@ -76,7 +76,7 @@ def test_jsonl_sink_writes_every_decision(tmp_path: Path, database_url: str) -> 
     assert any("hold_for_review" in d["actions"] for d in written)
 
 
-def test_cases_open_through_the_pipeline_sinks(tmp_path: Path, database_url: str) -> None:
+def test_cases_open_through_the_pipeline_sinks(database_url: str) -> None:
     """One adult grooming two children is one case with two victims, opened by the sink."""
     store = Store(database_url)
     pipeline = build_pipeline(Settings(model=False), store=store)
@@ -89,6 +89,6 @@ def test_cases_open_through_the_pipeline_sinks(tmp_path: Path, database_url: str
     assert victims == {"kid1", "kid2"}
 
 
-def test_cases_off_leaves_no_sink(tmp_path: Path, database_url: str) -> None:
+def test_cases_off_leaves_no_sink(database_url: str) -> None:
     store = Store(database_url)
     assert build_pipeline(Settings(model=False, cases=False), store=store).sinks == ()
