@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP_RUNTIME := $(VENV)/.installed-runtime
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP_DEMO := $(VENV)/.installed-demo
-# Tests use this PostgreSQL when reachable and skip those cases with a message when not.
+# `make test` runs on SQLite; `TRYGG_TEST_DATABASE=postgres make test` runs every test's database
+# on this PostgreSQL server instead (.ci/run does both).
 export TRYGG_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: demo test bench install install-dev clean

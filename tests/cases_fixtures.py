@@ -1,6 +1,6 @@
-"""A database with the case tables, on SQLite and on PostgreSQL (skipped when unreachable).
+"""A database with the case tables: SQLite, or PostgreSQL on the PostgreSQL pass (tests/conftest.py).
 
-Test modules import ``db_engine`` from here; it runs each test once per database.
+Test modules import ``db_engine`` from here.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ import trygg.cases.tables  # noqa: F401  (registers the case tables on Base)
 from trygg.store.base import Base, make_engine
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_engine(request):  # type: ignore[no-untyped-def]
-    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
-    engine = make_engine(url)
+@pytest.fixture
+def db_engine(database_url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(database_url)
     Base.metadata.create_all(engine)
     yield engine
     engine.dispose()

@@ -72,11 +72,11 @@ def _bank_video(store: BankStore, bank: str, path: Path, label: str | None = Non
     add_video(store, bank, path, label=label)
 
 
-def build(root: Path, pdq_dir: Path | None = None) -> Cases:
-    """Pictures under ``root/media``, banks in ``root/banks.db``, and the events in order."""
+def build(root: Path, database_url: str, pdq_dir: Path | None = None) -> Cases:
+    """Pictures under ``root/media``, banks in the database at ``database_url``, and the events in order."""
     media = root / "media"
     (media / "pics").mkdir(parents=True)
-    store = BankStore(f"sqlite:///{root / 'banks.db'}")
+    store = BankStore(database_url)
     cases = Cases(store, media)
     for name, action in (
         ("ncmec", "block"),

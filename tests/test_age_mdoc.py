@@ -469,9 +469,9 @@ def test_verifier_clock_must_be_called_per_proof(issuer, device):
     assert rejection(verifier, late, nonce="n-2").reason is Reason.EXPIRED
 
 
-def test_a_verified_mdoc_proof_leaves_nothing_of_the_document_in_the_store(tmp_path, issuer, device):
-    """Only the result is kept (over 18, method, time, issuer): no table, and no byte of the
-    database file, holds the DeviceResponse or its base64."""
+def _scan_an_mdoc_proof(url, issuer, device) -> list[bytes]:  # type: ignore[no-untyped-def]
+    """Scan one verified mdoc proof into the store at ``url``; check that no table holds any of
+    the document; return pieces of it (for a look at the database file)."""
     from sqlalchemy import inspect, text
 
     from trygg.events import ParsedLine, parse_event
@@ -480,7 +480,7 @@ def test_a_verified_mdoc_proof_leaves_nothing_of_the_document_in_the_store(tmp_p
 
     response = device_response(issuer, device)
     payload = base64.b64encode(response).decode()
-    store = Store(f"sqlite:///{tmp_path}/proofs.db")
+    store = Store(url)
     engine = Engine()
     engine.age_verifiers["eu_av_mdoc"] = make_verifier(issuer)
     event = parse_event({"type": "age_proof", "event_id": "p1", "user_id": "u1", "method": "eu_av_mdoc", "payload": payload, "nonce": "n-0001"})
@@ -493,5 +493,22 @@ def test_a_verified_mdoc_proof_leaves_nothing_of_the_document_in_the_store(tmp_p
                 cells = b"".join(v if isinstance(v, bytes) else str(v).encode() for v in row)
                 assert not any(piece in cells for piece in pieces), f"{table} holds part of the document"
     store.engine.dispose()
-    raw = (tmp_path / "proofs.db").read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("proofs.db-*"))
+    return pieces
+
+
+def test_a_verified_mdoc_proof_leaves_nothing_of_the_document_in_the_store(database_url, issuer, device):
+    """Only the result is kept (over 18, method, time, issuer): no table holds the
+    DeviceResponse or its base64."""
+    _scan_an_mdoc_proof(database_url, issuer, device)
+
+
+@pytest.mark.sqlite_only(reason="reads the bytes of the SQLite file (and its -wal/-journal), freed pages included")
+def test_a_verified_mdoc_proof_leaves_nothing_of_the_document_in_the_database_file(database_url, issuer, device):
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    pieces = _scan_an_mdoc_proof(database_url, issuer, device)
+    file = Path(make_url(database_url).database or "")
+    raw = file.read_bytes() + b"".join(p.read_bytes() for p in file.parent.glob(f"{file.name}-*"))
     assert not any(piece in raw for piece in pieces)

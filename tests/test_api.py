@@ -19,8 +19,8 @@ MSG = {"type": "message", "event_id": "a1", "conversation_id": "c1", "sender_id"
 
 
 @pytest.fixture
-def server(sqlite_url: str):
-    store = Store(sqlite_url)
+def server(database_url: str):
+    store = Store(database_url)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -108,8 +108,8 @@ def test_malformed_and_oversized_bodies(server) -> None:
     assert httpx.post(f"{url}/v1/events", content=big, headers=_auth(key)).status_code == 413
 
 
-def test_keys_are_stored_hashed(sqlite_url: str) -> None:
-    store = Store(sqlite_url)
+def test_keys_are_stored_hashed(database_url: str) -> None:
+    store = Store(database_url)
     key = create_key(store.engine, "x", ["events:write"])
     secret = key.split("_", 2)[2]
     with store.engine.connect() as connection:

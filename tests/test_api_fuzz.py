@@ -19,8 +19,8 @@ from trygg.store.repository import Store  # noqa: E402
 EXAMPLES_PER_OPERATION = 30
 
 
-def test_no_operation_answers_with_a_server_error(sqlite_url: str) -> None:
-    store = Store(sqlite_url)
+def test_no_operation_answers_with_a_server_error(database_url: str) -> None:
+    store = Store(database_url)
     headers = {"Authorization": f"Bearer {create_key(store.engine, 'fuzz', ['admin'])}"}
     with running(create_app(store, keyring=Keyring.generate(), rate_limit=RateLimit(rate=10_000, burst=10_000))) as url:
         schema = schemathesis.openapi.from_url(f"{url}/openapi.json")

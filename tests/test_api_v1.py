@@ -53,8 +53,8 @@ def _auth(key: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def api(sqlite_url: str):
-    store = Store(sqlite_url)
+def api(database_url: str):
+    store = Store(database_url)
     with running(create_app(store, keyring=Keyring.generate(), rate_limit=RateLimit(rate=1000, burst=1000))) as url:
         yield url, store
 
@@ -83,8 +83,8 @@ def test_openapi_is_served_and_documents_the_event_format(api) -> None:
     assert not any(path.startswith("/console") for path in schema["paths"])
 
 
-def test_rate_limit_per_key_answers_429_with_retry_after(sqlite_url: str) -> None:
-    store = Store(sqlite_url)
+def test_rate_limit_per_key_answers_429_with_retry_after(database_url: str) -> None:
+    store = Store(database_url)
     with running(create_app(store, rate_limit=RateLimit(rate=0.5, burst=3))) as url:
         busy, calm = create_key(store.engine, "busy", ["review"]), create_key(store.engine, "calm", ["review"])
         statuses = [httpx.get(f"{url}/v1/cases", headers=_auth(busy)).status_code for _ in range(4)]
@@ -172,12 +172,12 @@ class _Receiver(BaseHTTPRequestHandler):
         pass
 
 
-def test_decision_webhooks_are_signed_and_retried_from_the_outbox(sqlite_url: str) -> None:
+def test_decision_webhooks_are_signed_and_retried_from_the_outbox(database_url: str) -> None:
     receiver = HTTPServer(("127.0.0.1", 0), _Receiver)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     secret = b"shared-secret"
     settings = WebhookSettings(f"http://127.0.0.1:{receiver.server_port}/hook", secret, interval_seconds=0.05, backoff=Backoff(0.05, 0.2, 0.5))
-    store = Store(sqlite_url)
+    store = Store(database_url)
     try:
         with running(create_app(store, webhooks=settings)) as url:
             key = create_key(store.engine, "p", ["ingest"])
@@ -198,3 +198,39 @@ def test_decision_webhooks_are_signed_and_retried_from_the_outbox(sqlite_url: st
         delivered[payload["event_id"]] = payload
     assert set(delivered) == {d["event_id"] for d in acting}
     assert all(delivered[d["event_id"]].get("case_id") == d.get("case_id") for d in acting)
+
+
+def test_a_nul_character_is_refused_where_it_cannot_be_kept_and_never_fails_the_server(api) -> None:
+    """PostgreSQL keeps no NUL (U+0000) in a text column: an identifier or a URL holding one is
+    refused (4xx) on every database, and nothing answers 500. Message text may hold one (it is
+    analysed, and only its hash is kept), and so may a note (kept in JSON, which escapes it)."""
+    url, store = api
+    admin = _auth(create_key(store.engine, "root", ["admin"]))
+    decisions = httpx.post(f"{url}/v1/events", json=GROOMING, headers=admin).json()["decisions"]
+    case_id = next(d["case_id"] for d in decisions if "case_id" in d)
+
+    for field in ("event_id", "conversation_id", "sender_id", "recipient_id"):
+        refused = httpx.post(f"{url}/v1/events", json=[{**MSG, "event_id": "n1", field: "n\x001"}], headers=admin)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == field, refused.text
+    relationship = {"type": "relationship", "event_id": "r1", "user_id": "p", "other_id": "k\x00", "relationship": "parent"}
+    assert httpx.post(f"{url}/v1/events", json=relationship, headers=admin).status_code == 422
+    report = {"type": "report", "event_id": "rp1", "reporter_id": "kid", "reported_id": "adult", "conversation_id": "c\x001", "reason": "grooming"}
+    assert httpx.post(f"{url}/v1/events", json=report, headers=admin).status_code == 422
+    said = httpx.post(f"{url}/v1/events", json=dict(MSG, event_id="n2", text="hej\x00 hej"), headers=admin)
+    assert said.status_code == 200 and [d["event_id"] for d in said.json()["decisions"]] == ["n2"]
+
+    for path in ("/v1/conversations/c%001", "/v1/users/k%00id/age", "/v1/cases/k-%00", "/v1/cases?offender_id=a%00", "/v1/nowhere%00"):
+        assert 400 <= httpx.get(url + path, headers=admin).status_code < 500, path
+    for body in (
+        {"action": "restrict_account", "note": "restrict", "restriction": "no\x00pe"},
+        {"action": "escalate", "note": "evidence", "evidence": [{"event_id": "g\x005", "text": "send me a pic of you"}]},
+    ):
+        acted = httpx.post(f"{url}/v1/cases/{case_id}/actions", json=body, headers=admin)
+        assert acted.status_code == 422, acted.text
+    assert httpx.post(f"{url}/v1/take-it-down", json={"md5": "\x00" * 32}, headers=admin).status_code == 422
+    with store.engine.connect() as connection:  # the server went on recording calls
+        assert connection.execute(text("SELECT count(*) FROM api_audit WHERE status >= 500")).scalar_one() == 0
+    assert httpx.get(f"{url}/v1/cases/{case_id}", headers=admin).json()["status"] == "open"
+    noted = httpx.post(f"{url}/v1/cases/{case_id}/actions", json={"action": "dismiss", "note": "no\x00te"}, headers=admin)
+    assert noted.status_code == 200 and noted.json()["case"]["status"] == "dismissed"
+    assert httpx.get(f"{url}/v1/cases/{case_id}", headers=admin).json()["history"][-1]["detail"]["note"] == "no\x00te"

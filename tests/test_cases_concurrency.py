@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy.orm import Session
 
 import trygg.cases.tables  # noqa: F401  (registers the case tables)
@@ -14,6 +15,8 @@ from trygg.cases.permissions import Reviewer
 from trygg.cases.service import CaseService
 from trygg.decision import Decision
 from trygg.store.base import Base, make_engine
+
+pytestmark = pytest.mark.postgres_only(reason="concurrent writers: SQLite has one writer at a time by design")
 
 
 def _run_together(workers: int, target) -> list[BaseException]:  # type: ignore[no-untyped-def]
@@ -35,8 +38,8 @@ def _run_together(workers: int, target) -> list[BaseException]:  # type: ignore[
     return errors
 
 
-def test_concurrent_appends_keep_one_chain(postgres_url) -> None:  # type: ignore[no-untyped-def]
-    engine = make_engine(postgres_url)
+def test_concurrent_appends_keep_one_chain(database_url) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(database_url)
     Base.metadata.create_all(engine)
 
     def append_many(n: int) -> None:
@@ -51,8 +54,8 @@ def test_concurrent_appends_keep_one_chain(postgres_url) -> None:  # type: ignor
     engine.dispose()
 
 
-def test_concurrent_first_decisions_open_one_case(postgres_url) -> None:  # type: ignore[no-untyped-def]
-    engine = make_engine(postgres_url)
+def test_concurrent_first_decisions_open_one_case(database_url) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(database_url)
     Base.metadata.create_all(engine)
     service = CaseService(engine)
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from trygg.demo import demo_events_path
+from trygg.store.repository import Store
 
 
 def trygg(*args: str, cwd: Path, env_extra: dict | None = None) -> subprocess.CompletedProcess:
@@ -16,9 +17,9 @@ def trygg(*args: str, cwd: Path, env_extra: dict | None = None) -> subprocess.Co
     return subprocess.run([sys.executable, "-m", "trygg.cli", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
 
 
-def test_scan_writes_conversation_and_decision_lines(tmp_path: Path) -> None:
+def test_scan_writes_conversation_and_decision_lines(tmp_path: Path, database_url: str) -> None:
     out, decisions = tmp_path / "alerts.jsonl", tmp_path / "decisions.jsonl"
-    result = trygg("scan", str(demo_events_path()), "--out", str(out), "--decisions", str(decisions), "--db", f"sqlite:///{tmp_path}/t.db", cwd=tmp_path)
+    result = trygg("scan", str(demo_events_path()), "--out", str(out), "--decisions", str(decisions), "--db", database_url, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     conversations = [json.loads(line) for line in out.read_text().splitlines()]
     assert {c["conversation_id"] for c in conversations} >= {"demo-grooming-en", "demo-coach-sv"}
@@ -33,18 +34,18 @@ def test_scan_writes_conversation_and_decision_lines(tmp_path: Path) -> None:
     assert "line 32" in result.stderr and "text" in result.stderr  # the malformed demo line is reported
 
 
-def test_scan_rerun_is_idempotent(tmp_path: Path) -> None:
-    args = ("scan", str(demo_events_path()), "--out", str(tmp_path / "a.jsonl"), "--db", f"sqlite:///{tmp_path}/t.db")
+def test_scan_rerun_is_idempotent(tmp_path: Path, database_url: str) -> None:
+    args = ("scan", str(demo_events_path()), "--out", str(tmp_path / "a.jsonl"), "--db", database_url)
     assert trygg(*args, cwd=tmp_path).returncode == 0
     second = trygg(*args, cwd=tmp_path)
     assert second.returncode == 0
     assert "processed 0" in second.stderr
 
 
-def test_database_url_from_environment(tmp_path: Path) -> None:
-    result = trygg("scan", str(demo_events_path()), "--out", str(tmp_path / "a.jsonl"), cwd=tmp_path, env_extra={"TRYGG_DATABASE_URL": f"sqlite:///{tmp_path}/env.db"})
+def test_database_url_from_environment(tmp_path: Path, database_url: str) -> None:
+    result = trygg("scan", str(demo_events_path()), "--out", str(tmp_path / "a.jsonl"), cwd=tmp_path, env_extra={"TRYGG_DATABASE_URL": database_url})
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "env.db").exists() and not (tmp_path / "trygg.db").exists()
+    assert Store(database_url).counts()["events"] > 0 and not (tmp_path / "trygg.db").exists()
 
 
 def test_unusable_arguments_exit_2(tmp_path: Path) -> None:
@@ -53,13 +54,13 @@ def test_unusable_arguments_exit_2(tmp_path: Path) -> None:
     assert trygg("eval", "--dataset", "nonsense", cwd=tmp_path).returncode == 2
 
 
-def test_strict_stops_with_exit_1(tmp_path: Path) -> None:
-    result = trygg("scan", str(demo_events_path()), "--out", str(tmp_path / "o"), "--strict", "--db", f"sqlite:///{tmp_path}/t.db", cwd=tmp_path)
+def test_strict_stops_with_exit_1(tmp_path: Path, database_url: str) -> None:
+    result = trygg("scan", str(demo_events_path()), "--out", str(tmp_path / "o"), "--strict", "--db", database_url, cwd=tmp_path)
     assert result.returncode == 1 and "line 32" in result.stderr
 
 
-def test_demo_runs_and_explains(tmp_path: Path) -> None:
-    result = trygg("demo", cwd=tmp_path)
+def test_demo_runs_and_explains(tmp_path: Path, database_url: str) -> None:
+    result = trygg("demo", "--db", database_url, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "demo-grooming-en" in result.stdout and "platform_migration" in result.stdout
 

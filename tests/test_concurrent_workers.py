@@ -13,7 +13,10 @@ from __future__ import annotations
 import json
 import subprocess
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from scale_support import run_scan, scan_command, scan_env, store_rows
 from trygg.lab.bench import generate_stream
@@ -22,17 +25,18 @@ from trygg.store.repository import Store
 BATCH = 100
 
 
-def test_two_workers_on_the_same_conversations_end_as_one_worker(tmp_path: Path, postgres_url: str) -> None:
+@pytest.mark.postgres_only(reason="two writers at once: SQLite has one writer at a time by design")
+def test_two_workers_on_the_same_conversations_end_as_one_worker(tmp_path: Path, database_url: str, new_database_url: Callable[[], str]) -> None:
     stream = tmp_path / "events.jsonl"
     generate_stream(stream, messages=6_000, conversations=150, seed=23)
-    reference_db = f"sqlite:///{tmp_path}/reference.db"
+    reference_db = new_database_url()
     run_scan(stream, tmp_path, reference_db, "reference", BATCH)
-    Store(postgres_url).engine.dispose()  # the schema, made once before the workers start
+    Store(database_url).engine.dispose()  # the schema, made once before the workers start
     parts = [_part(stream, tmp_path / "worker1.jsonl", range(0, 100)), _part(stream, tmp_path / "worker2.jsonl", range(50, 150))]
 
     workers = [
         subprocess.Popen(
-            scan_command(parts[n - 1], tmp_path, postgres_url, f"worker{n}"),
+            scan_command(parts[n - 1], tmp_path, database_url, f"worker{n}"),
             env=scan_env(BATCH), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
         for n in (1, 2)
@@ -46,7 +50,7 @@ def test_two_workers_on_the_same_conversations_end_as_one_worker(tmp_path: Path,
     reference = (tmp_path / "reference.decisions.jsonl").read_text().splitlines()
     decided = Counter(per_worker[0] + per_worker[1])
     assert decided == Counter(reference)  # each decision once, none lost, none twice
-    assert store_rows(postgres_url) == store_rows(reference_db)
+    assert store_rows(database_url) == store_rows(reference_db)
 
 
 def _part(stream: Path, target: Path, conversations: range) -> Path:

@@ -4,6 +4,7 @@ sign-in, CSRF, the evidence permission, notes, cookies, logout, languages, the r
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -20,8 +21,8 @@ from trygg.web.views import Segment, highlight
 
 
 @pytest.fixture
-def demo(tmp_path: Path):
-    service = build_demo(tmp_path)
+def demo(tmp_path: Path, database_url: str):
+    service = build_demo(tmp_path, database_url)
     with running(service.app) as url:
         yield url, service
 
@@ -75,7 +76,7 @@ def test_pages_need_a_session_and_a_wrong_password_is_refused(demo) -> None:
     assert no_csrf.status_code == 403 and "trygg_session" not in no_csrf.cookies
 
 
-def test_session_cookie_flags_and_the_secure_setting(demo, tmp_path: Path) -> None:
+def test_session_cookie_flags_and_the_secure_setting(demo, new_database_url: Callable[[], str]) -> None:
     url, service = demo
     client = httpx.Client(base_url=url)
     page = client.get("/console/login")
@@ -85,7 +86,7 @@ def test_session_cookie_flags_and_the_secure_setting(demo, tmp_path: Path) -> No
     from trygg.api.app import create_app
     from trygg.store.repository import Store
 
-    store = Store(f"sqlite:///{tmp_path}/secure.db")
+    store = Store(new_database_url())
     create_reviewer(store.engine, "test", "anna", ["viewer"], "correct horse battery")
     with running(create_app(store, console=ConsoleSettings(secure_cookies=True))) as secure_url:
         page = httpx.get(f"{secure_url}/console/login")
@@ -199,13 +200,13 @@ def test_reviewer_cli_creates_an_account_that_can_sign_in(demo) -> None:
     assert bad_role.exit_code == 2
 
 
-def test_a_fresh_server_process_creates_the_console_tables(tmp_path: Path) -> None:
+def test_a_fresh_server_process_creates_the_console_tables(database_url: str) -> None:
     """In a new process (nothing imported yet), create_app alone sets up what sign-in needs."""
     import os
     import subprocess
     import sys
 
-    url = f"sqlite:///{tmp_path}/fresh.db"
+    url = database_url
     code = (
         "import sys; from sqlalchemy import inspect; from trygg.api.app import create_app; from trygg.store.repository import Store;"
         "s = Store(sys.argv[1]); create_app(s); print(sorted(inspect(s.engine).get_table_names()))"
@@ -241,3 +242,20 @@ def test_sign_in_attempts_per_reviewer_are_limited(demo) -> None:
     # other accounts keep their own budget
     create_reviewer(service.app.state.store.engine, "test", "other", ["viewer"], "correct horse battery")
     assert _sign_in(url, "other", "correct horse battery").get("/console/queue").status_code == 200
+
+
+def test_a_nul_character_in_a_sign_in_a_note_or_a_url_never_fails_the_server(demo) -> None:
+    """PostgreSQL keeps no NUL in a text column: a reviewer id holding one is no reviewer, a URL
+    holding one is a bad request, and a note may hold one (it is kept in JSON, escaped)."""
+    url, service = demo
+    client = httpx.Client(base_url=url)
+    page = client.get("/console/login")
+    nul_id = client.post("/console/login", data={"reviewer_id": service.reviewer_id + "\x00", "password": service.password, "csrf": _csrf(page.text)})
+    assert nul_id.status_code == 303 and nul_id.headers["location"] == "/console/login?failed=1" and "trygg_session" not in nul_id.cookies
+    signed = _sign_in(url, service.reviewer_id, service.password)
+    assert signed.get("/console/cases/k-%00").status_code == 400
+    case_id = _top_case(signed)
+    page = signed.get(f"/console/cases/{case_id}").text
+    acted = signed.post(f"/console/cases/{case_id}/act", data={"action": "dismiss", "note": "not\x00 this one", "csrf": _csrf(page)})
+    assert acted.status_code == 303, acted.text
+    assert "case.dismiss" in _audit_actions(service, case_id)

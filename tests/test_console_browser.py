@@ -22,10 +22,10 @@ if not Path(CHROMIUM).is_file():
 
 
 @pytest.fixture
-def demo(tmp_path: Path):
+def demo(tmp_path: Path, database_url: str):
     from trygg.demo.serve import build_demo
 
-    service = build_demo(tmp_path)
+    service = build_demo(tmp_path, database_url)
     with running(service.app) as url:
         yield url, service
 

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,13 +28,6 @@ from trygg.sinks import ExactlyOnceJsonlSink, RecoveryError
 from trygg.store.repository import Store
 
 BATCH = 150
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, sqlite_url):
-    if request.param == "sqlite":
-        return sqlite_url
-    return request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture(scope="module")
@@ -61,24 +55,24 @@ def _kill_when_grown(command: list[str], watched: Path, at_least: int) -> bool:
             process.wait()
 
 
-def test_sigkill_at_several_points_then_restart_equals_an_uninterrupted_run(tmp_path: Path, stream: Path, db_url: str) -> None:
-    reference_db = f"sqlite:///{tmp_path}/reference.db"
+def test_sigkill_at_several_points_then_restart_equals_an_uninterrupted_run(tmp_path: Path, stream: Path, database_url: str, new_database_url: Callable[[], str]) -> None:
+    reference_db = new_database_url()
     run_scan(stream, tmp_path, reference_db, "reference", BATCH)
     reference = (tmp_path / "reference.decisions.jsonl").read_bytes()
     assert reference.count(b"\n") >= 9_000  # one line per message
 
     crashed = tmp_path / "crashed.decisions.jsonl"
-    command = scan_command(stream, tmp_path, db_url, "crashed")
+    command = scan_command(stream, tmp_path, database_url, "crashed")
     kills = 0
     for share in (0.15, 0.4, 0.65, 0.9):
         kills += _kill_when_grown(command, crashed, int(len(reference) * share))
     assert kills >= 3, "the scans finished before they could be killed: the stream is too short for this machine"
     assert len(crashed.read_bytes()) < len(reference)  # the last kill left work to do
-    run_scan(stream, tmp_path, db_url, "crashed", BATCH)
+    run_scan(stream, tmp_path, database_url, "crashed", BATCH)
 
     assert crashed.read_bytes() == reference
     assert (tmp_path / "crashed.out.jsonl").read_bytes() == (tmp_path / "reference.out.jsonl").read_bytes()
-    assert store_rows(db_url) == store_rows(reference_db)
+    assert store_rows(database_url) == store_rows(reference_db)
 
 
 class _CrashingSink(ExactlyOnceJsonlSink):
@@ -101,33 +95,33 @@ class _CrashingSink(ExactlyOnceJsonlSink):
 
 
 @pytest.mark.parametrize("half", [False, True], ids=["before-append", "mid-append"])
-def test_a_batch_committed_but_not_yet_written_is_written_once_on_restart(tmp_path: Path, db_url: str, half: bool) -> None:
+def test_a_batch_committed_but_not_yet_written_is_written_once_on_restart(tmp_path: Path, database_url: str, new_database_url: Callable[[], str], half: bool) -> None:
     lines = tmp_path / "events.jsonl"
     generate_stream(lines, messages=600, conversations=20, seed=3)
     reference = tmp_path / "reference.jsonl"
     sink = ExactlyOnceJsonlSink(reference, "k")
-    scan(read_events(lines), Engine(), Store(f"sqlite:///{tmp_path}/ref.db"), sinks=[sink], batch_size=50)
+    scan(read_events(lines), Engine(), Store(new_database_url()), sinks=[sink], batch_size=50)
     sink.close()
 
     output = tmp_path / "out.jsonl"
     crashing = _CrashingSink(output, "k", crash_at=4, half=half)
     with pytest.raises(KeyboardInterrupt):
-        scan(read_events(lines), Engine(), Store(db_url), sinks=[crashing], batch_size=50)
+        scan(read_events(lines), Engine(), Store(database_url), sinks=[crashing], batch_size=50)
     crashing.close()
     assert len(output.read_bytes()) < len(reference.read_bytes())
     resumed = ExactlyOnceJsonlSink(output, "k")
-    scan(read_events(lines), Engine(), Store(db_url), sinks=[resumed], batch_size=50)
+    scan(read_events(lines), Engine(), Store(database_url), sinks=[resumed], batch_size=50)
     resumed.close()
     assert output.read_bytes() == reference.read_bytes()
 
 
-def test_an_output_cut_short_outside_trygg_is_refused_not_appended_to(tmp_path: Path, sqlite_url: str) -> None:
+def test_an_output_cut_short_outside_trygg_is_refused_not_appended_to(tmp_path: Path, database_url: str) -> None:
     lines = tmp_path / "events.jsonl"
     generate_stream(lines, messages=200, conversations=10, seed=5)
     output = tmp_path / "out.jsonl"
     sink = ExactlyOnceJsonlSink(output, "k")
-    scan(read_events(lines), Engine(), Store(sqlite_url), sinks=[sink], batch_size=50)
+    scan(read_events(lines), Engine(), Store(database_url), sinks=[sink], batch_size=50)
     sink.close()
     output.write_bytes(output.read_bytes()[:100])
     with pytest.raises(RecoveryError, match="changed outside trygg"):
-        ExactlyOnceJsonlSink(output, "k").recover(Store(sqlite_url).sink_position("k"))
+        ExactlyOnceJsonlSink(output, "k").recover(Store(database_url).sink_position("k"))

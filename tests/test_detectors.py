@@ -19,8 +19,8 @@ from trygg.signals.base import DetectionContext, Signal
 from trygg.store.repository import Store
 
 
-def test_discovery_finds_the_shipped_detectors(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path}/t.db")
+def test_discovery_finds_the_shipped_detectors(database_url: str) -> None:
+    store = Store(database_url)
     found = discover(Settings(model=False), store)
     transcripts = ["TranscriptDetector"] if Encoder.available() else []  # needs the semantic extra
     assert [type(d).__name__ for d in found["message"]] == ["TextDetector", *transcripts]

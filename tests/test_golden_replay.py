@@ -7,22 +7,29 @@ A deliberate change of behaviour updates tests/golden/digests.json with
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
 
+from trygg.events import Event
 from trygg.lab import golden
 
 EXPECTED = json.loads(golden.DIGESTS.read_text(encoding="utf-8"))
 
 
+@functools.lru_cache(maxsize=1)
+def _events(stream: str) -> list[Event]:
+    return golden._stream_events(stream)
+
+
 @pytest.mark.data
+@pytest.mark.parametrize("mode", ["rules", "model"])
 @pytest.mark.parametrize("stream", golden.STREAMS)
-def test_replay_matches_the_golden_digests(stream: str, shared_data) -> None:  # noqa: ARG001 - skips without data
-    events = golden._stream_events(stream)
-    for mode, use_model in (("rules", False), ("model", True)):
-        got = golden.digest(golden.replay(events, use_model))
-        assert got == EXPECTED[f"{stream}/{mode}"], f"{stream}/{mode}: outcomes moved ({', '.join(k for k in got if got[k] != EXPECTED[f'{stream}/{mode}'][k])})"
+def test_replay_matches_the_golden_digests(stream: str, mode: str, shared_data, database_url: str) -> None:  # noqa: ARG001 - skips without data
+    got = golden.digest(golden.replay(_events(stream), mode == "model", database_url))
+    expected = EXPECTED[f"{stream}/{mode}"]
+    assert got == expected, f"{stream}/{mode}: outcomes moved ({', '.join(k for k in got if got[k] != expected[k])})"
 
 
 def test_digest_sees_a_changed_risk() -> None:

@@ -43,12 +43,12 @@ class FixedScore:
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> tuple[BankStore, Path]:
+def setup(tmp_path: Path, database_url: str) -> tuple[BankStore, Path]:
     media = tmp_path / "media"
     (media / "pics").mkdir(parents=True)
     (media / "pics" / "banked.jpg").write_bytes(jpeg(blocks(seed=21)))
     (media / "pics" / "other.jpg").write_bytes(jpeg(blocks(seed=22)))
-    store = BankStore(f"sqlite:///{tmp_path / 'banks.db'}")
+    store = BankStore(database_url)
     store.create_bank("ncmec", source="test")
     add_image(store, "ncmec", media / "pics" / "banked.jpg", label="k-1")
     return store, media

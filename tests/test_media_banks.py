@@ -21,8 +21,8 @@ MD5 = "0123456789abcdef0123456789abcdef"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> BankStore:
-    return BankStore(f"sqlite:///{tmp_path / 'banks.db'}")
+def store(database_url: str) -> BankStore:
+    return BankStore(database_url)
 
 
 def test_create_and_list(store: BankStore) -> None:

@@ -1,5 +1,5 @@
-"""The media CLI (hash, match, bank ...) through Typer's runner, on a tmp SQLite database,
-and bank create/add/match once against PostgreSQL."""
+"""The media CLI (hash, match, bank ...) through Typer's runner, on the test database
+(``TRYGG_DATABASE_URL``), and bank create/add/match once with ``--db``."""
 
 from __future__ import annotations
 
@@ -27,10 +27,9 @@ def app() -> typer.Typer:
 
 
 @pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("TRYGG_DATABASE_URL", url)
-    return url
+def db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("TRYGG_DATABASE_URL", database_url)
+    return database_url
 
 
 def _lines(output: str) -> list[dict]:
@@ -105,14 +104,13 @@ def test_take_it_down_from_hash_and_from_image(app: typer.Typer, tmp_path: Path,
     assert {m["bank"] for m in line["matches"]} == {"take_it_down"}
 
 
-@pytest.mark.postgres
-def test_bank_create_add_match_on_postgres(app: typer.Typer, tmp_path: Path, postgres_url: str) -> None:
-    """On a fresh PostgreSQL database (the conftest fixture, dropped afterwards): a shared
-    database holding a schema of an earlier release would be refused until `trygg db upgrade`."""
+def test_bank_create_add_match_with_the_db_option(app: typer.Typer, tmp_path: Path, database_url: str) -> None:
+    """``--db`` instead of the environment, on a fresh database (on PostgreSQL on that pass: a
+    shared database holding a schema of an earlier release would be refused until `trygg db upgrade`)."""
     picture = tmp_path / "known.jpg"
     picture.write_bytes(jpeg(blocks(seed=77)))
-    assert runner.invoke(app, ["bank", "create", "pg_test", "--db", postgres_url]).exit_code == 0
-    added = runner.invoke(app, ["bank", "add", "pg_test", str(picture), "--db", postgres_url])
+    assert runner.invoke(app, ["bank", "create", "pg_test", "--db", database_url]).exit_code == 0
+    added = runner.invoke(app, ["bank", "add", "pg_test", str(picture), "--db", database_url])
     assert added.exit_code == 0, added.output
-    (line,) = _lines(runner.invoke(app, ["match", str(picture), "--db", postgres_url]).stdout)
+    (line,) = _lines(runner.invoke(app, ["match", str(picture), "--db", database_url]).stdout)
     assert {(m["bank"], m["match"]) for m in line["matches"]} >= {("pg_test", "sha256")}

@@ -40,8 +40,8 @@ def _event(eid: str = "m1", **fields: object) -> MediaEvent:
     return MediaEvent(type="media", event_id=eid, sender_id="u1", recipient_id="u2", **fields)
 
 
-def test_matching_needs_no_database_once_loaded(tmp_path: Path) -> None:
-    store = BankStore(f"sqlite:///{tmp_path / 'b.db'}")
+def test_matching_needs_no_database_once_loaded(tmp_path: Path, database_url: str) -> None:
+    store = BankStore(database_url)
     store.create_bank("review", action="hold_for_review")
     picture = jpeg(blocks(seed=5))
     (tmp_path / "p.jpg").write_bytes(picture)
@@ -58,8 +58,8 @@ def test_matching_needs_no_database_once_loaded(tmp_path: Path) -> None:
     assert matcher.match(hash_bytes(picture)) == []
 
 
-def test_changes_elsewhere_show_after_reload_changes_here_at_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'b.db'}"
+def test_changes_elsewhere_show_after_reload_changes_here_at_once(database_url: str) -> None:
+    url = database_url
     store = BankStore(url)
     store.create_bank("local")
     detector = MediaDetector(Matcher(store))
@@ -74,8 +74,8 @@ def test_changes_elsewhere_show_after_reload_changes_here_at_once(tmp_path: Path
     assert detector.matcher.match_exact("b" * 32, None) == []  # removed: gone from the exact table too
 
 
-def test_the_bank_action_rides_on_the_signal_and_the_policy_applies_it(tmp_path: Path) -> None:
-    store = BankStore(f"sqlite:///{tmp_path / 'b.db'}")
+def test_the_bank_action_rides_on_the_signal_and_the_policy_applies_it(database_url: str) -> None:
+    store = BankStore(database_url)
     store.create_bank("restrict", action="restrict_sender")
     store.add_entries("restrict", [EntrySpec(pdq=PDQ_A, quality=100)])
     detector = MediaDetector(Matcher(store))
@@ -109,7 +109,7 @@ def test_signal_action_must_be_an_action() -> None:
         Policy.from_dict({**base, "rules": [{"action": "block", "signal_action": "ban"}]})
 
 
-def test_the_ingest_hook_keeps_errors_on_the_event_and_leaves_other_events_alone(tmp_path: Path) -> None:
+def test_the_ingest_hook_keeps_errors_on_the_event_and_leaves_other_events_alone(tmp_path: Path, database_url: str) -> None:
     (tmp_path / "cut.jpg").write_bytes(jpeg(blocks(seed=3))[:300])
     ingest = MediaIngest(tmp_path)
     message = MessageEvent(type="message", event_id="t1", conversation_id="c", sender_id="a", text="hi")
@@ -118,7 +118,7 @@ def test_the_ingest_hook_keeps_errors_on_the_event_and_leaves_other_events_alone
         ingest.prepare(_event(path="cut.jpg"))
     kept = ingest(_event(path="cut.jpg"))
     assert isinstance(kept, PreparedMedia) and isinstance(kept.facts.error, CorruptImageError)
-    decision = Engine(media=MediaDetector(Matcher(BankStore(f"sqlite:///{tmp_path / 'b.db'}")))).process(kept)
+    decision = Engine(media=MediaDetector(Matcher(BankStore(database_url)))).process(kept)
     assert decision.actions == ("allow",) and decision.reasons[0]["signal"] == "media_error"
     assert "cut.jpg: cannot decode" in str(decision.reasons[0]["value"])
     # Platform fields the event carried are kept; the bytes are not.
@@ -128,15 +128,15 @@ def test_the_ingest_hook_keeps_errors_on_the_event_and_leaves_other_events_alone
     assert ingest(prepared) is prepared  # preparing twice does nothing
 
 
-def test_unprepared_path_events_are_refused_inside_the_engine(tmp_path: Path) -> None:
-    engine = Engine(media=MediaDetector(Matcher(BankStore(f"sqlite:///{tmp_path / 'b.db'}"))))
+def test_unprepared_path_events_are_refused_inside_the_engine(database_url: str) -> None:
+    engine = Engine(media=MediaDetector(Matcher(BankStore(database_url))))
     decision = engine.process(_event(path="pics/a.jpg"))
     assert decision.actions == ("allow",) and "media not prepared" in str(decision.reasons[0]["value"])
     assert engine.warnings and engine.warnings[0][0] == "m1"
 
 
-def test_build_media_wires_ingest_and_detector_lazily(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 't.db'}")
+def test_build_media_wires_ingest_and_detector_lazily(tmp_path: Path, database_url: str) -> None:
+    store = Store(database_url)
     picture = jpeg(blocks(seed=8))
     (tmp_path / "p.jpg").write_bytes(picture)
     banks = BankStore(engine=store.engine)
@@ -163,13 +163,13 @@ def test_build_media_wires_ingest_and_detector_lazily(tmp_path: Path) -> None:
     assert "media paths are not accepted here" in str(refused.facts.error)
 
 
-def test_the_http_api_runs_the_ingest_before_the_engine(tmp_path: Path) -> None:
+def test_the_http_api_runs_the_ingest_before_the_engine(database_url: str) -> None:
     httpx = pytest.importorskip("httpx")
     uvicorn = pytest.importorskip("uvicorn")
     from trygg.api.app import create_app
     from trygg.api.keys import create_key
 
-    store = Store(f"sqlite:///{tmp_path / 't.db'}")
+    store = Store(database_url)
     picture = jpeg(blocks(seed=9))
     banks = BankStore(engine=store.engine)
     banks.create_bank("local", action="hold_for_review")

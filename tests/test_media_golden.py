@@ -29,8 +29,8 @@ from trygg.sinks import CollectingSink  # noqa: E402
 GOLDEN = json.loads((Path(__file__).parent / "fixtures" / "media_golden.json").read_text())
 
 
-def _run(root: Path, pdq_dir: Path | None) -> dict[str, object]:
-    cases = build(root, pdq_dir)
+def _run(root: Path, database_url: str, pdq_dir: Path | None) -> dict[str, object]:
+    cases = build(root, database_url, pdq_dir)
     ingest = MediaIngest(cases.media, nudity=ScoreByPixels(cases.scores))
     engine = Engine(media=MediaDetector(Matcher(cases.store)))
     decisions: list[dict] = []
@@ -60,11 +60,11 @@ def _compare(got: dict[str, object], recorded: dict[str, object]) -> None:
             assert g == e, f"{key}: {g} != recorded {e}"
 
 
-def test_synthetic_media_decisions_are_unchanged(tmp_path: Path) -> None:
-    _compare(_run(tmp_path, None), GOLDEN["synthetic"])
+def test_synthetic_media_decisions_are_unchanged(tmp_path: Path, database_url: str) -> None:
+    _compare(_run(tmp_path, database_url, None), GOLDEN["synthetic"])
 
 
-def test_pdq_reference_media_decisions_are_unchanged(tmp_path: Path) -> None:
+def test_pdq_reference_media_decisions_are_unchanged(tmp_path: Path, database_url: str) -> None:
     if not (SHARED_DATA / "pdq").is_dir():
         pytest.skip(f"PDQ reference images ({SHARED_DATA / 'pdq'}) absent: data-driven test skipped")
-    _compare(_run(tmp_path, SHARED_DATA / "pdq"), GOLDEN["pdq_reference"])
+    _compare(_run(tmp_path, database_url, SHARED_DATA / "pdq"), GOLDEN["pdq_reference"])

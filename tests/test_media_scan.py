@@ -21,8 +21,8 @@ def _flip(hex_hash: str, bits: int) -> str:
     return f"{value:064x}"
 
 
-def test_scan_blocks_and_reports_a_bank_match_and_survives_broken_media(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path}/t.db"
+def test_scan_blocks_and_reports_a_bank_match_and_survives_broken_media(tmp_path: Path, database_url: str) -> None:
+    db = database_url
     banks = BankStore(db)
     banks.create_bank("local", source="test", action="block")
     banks.add_entries("local", [EntrySpec(pdq=BANKED, quality=100)])

@@ -49,8 +49,8 @@ def test_frames_sampled_and_still_scenes_collapsed(tmp_path: Path, scenes: list[
     assert hamming(video.frames[1].pdq, still.pdq) <= 31
 
 
-def test_video_matches_bank_video_and_bank_image(tmp_path: Path, scenes: list[np.ndarray]) -> None:
-    store = BankStore(f"sqlite:///{tmp_path / 'b.db'}")
+def test_video_matches_bank_video_and_bank_image(tmp_path: Path, scenes: list[np.ndarray], database_url: str) -> None:
+    store = BankStore(database_url)
     store.create_bank("local")
     store.create_bank("images", action="hold_for_review")
     original = write_video(tmp_path / "original.mp4", scenes)

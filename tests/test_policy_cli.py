@@ -50,11 +50,11 @@ def test_diff_lists_the_events_decided_differently(tmp_path):
     assert "3 of " in result.stderr
 
 
-def test_age_show_prints_the_stored_picture(tmp_path):
+def test_age_show_prints_the_stored_picture(tmp_path, database_url: str):
     events = tmp_path / "e.jsonl"
     lines = [account("t", 16), account("kid", 13), {"type": "message", "event_id": "m1", "conversation_id": "c", "sender_id": "t", "recipient_id": "kid", "text": "i'm 34 btw"}]
     events.write_text("\n".join(json.dumps(o) for o in lines) + "\n")
-    db = f"sqlite:///{tmp_path}/t.db"
+    db = database_url
     assert trygg("scan", str(events), "--out", str(tmp_path / "o.jsonl"), "--db", db, "--no-model", cwd=tmp_path).returncode == 0
     result = trygg("age", "show", "t", "--db", db, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -94,12 +94,12 @@ def test_policy_file_reloads_a_valid_change_and_keeps_the_last_good_one(tmp_path
     assert engine.policy.version == 3 and "contact.fan_out_minors" in watched.error
 
 
-def test_scan_with_a_shadow_policy_enforces_only_the_enforced_one(tmp_path):
+def test_scan_with_a_shadow_policy_enforces_only_the_enforced_one(tmp_path, database_url: str):
     cand = candidate(tmp_path, 'adult_to_unconnected_minor = "message_request"', 'adult_to_unconnected_minor = "deny"')
     events = tmp_path / "e.jsonl"
     events.write_text("\n".join(json.dumps(o) for o in (account("man", 35), account("kid", 13), contact("r1", "man", "kid"))) + "\n")
     decisions = tmp_path / "d.jsonl"
-    args = ("scan", str(events), "--out", str(tmp_path / "o.jsonl"), "--decisions", str(decisions), "--db", f"sqlite:///{tmp_path}/t.db", "--no-model")
+    args = ("scan", str(events), "--out", str(tmp_path / "o.jsonl"), "--decisions", str(decisions), "--db", database_url, "--no-model")
     result = trygg(*args, "--shadow", str(cand), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     by_id = {d["event_id"]: d for d in map(json.loads, decisions.read_text().splitlines())}

@@ -51,8 +51,8 @@ def test_an_estimate_event_makes_a_declared_adult_a_minor():
     assert engine.process(parse_event({"type": "ad_request", "event_id": "a1", "user_id": "u", "ad_id": "x", "categories": ["alcohol"]})).actions == ("block",)
 
 
-def test_contact_state_persists_between_runs_through_the_store(tmp_path):
-    url = f"sqlite:///{tmp_path}/t.db"
+def test_contact_state_persists_between_runs_through_the_store(database_url: str):
+    url = database_url
     events = _fan_out(10)  # accounts and the first nine requests
     first = scan(read_lines([json.dumps(o) for o in events]), Engine(), Store(url))
     assert first.processed == 9
@@ -63,10 +63,10 @@ def test_contact_state_persists_between_runs_through_the_store(tmp_path):
     assert stored["contact"]["restricted"]["rule"] == "contact.fan_out"
 
 
-def test_block_and_connection_events_are_stored_with_both_parties(tmp_path):
+def test_block_and_connection_events_are_stored_with_both_parties(database_url: str):
     from sqlalchemy import text
 
-    store = Store(f"sqlite:///{tmp_path}/t.db")
+    store = Store(database_url)
     lines = [
         json.dumps({"type": "block", "event_id": "b1", "blocker_id": "k", "blocked_id": "m"}),
         json.dumps({"type": "connection", "event_id": "c1", "user_id": "k", "other_id": "f"}),

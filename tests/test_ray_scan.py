@@ -5,6 +5,7 @@ their own order), the same summary file, the same stored rows, the same rejected
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,7 @@ def _stream(path: Path) -> None:
         handle.write(json.dumps({"type": "contact_request", "event_id": "cr1", "sender_id": "u3a", "recipient_id": "u4a"}) + "\n")
 
 
-def _run(tmp_path: Path, name: str, *extra: str) -> tuple[list[str], list[str], str]:
-    db = f"sqlite:///{tmp_path}/{name}.db"
+def _run(tmp_path: Path, name: str, db: str, *extra: str) -> tuple[list[str], list[str], str]:
     out, decisions = tmp_path / f"{name}.out.jsonl", tmp_path / f"{name}.decisions.jsonl"
     result = CliRunner().invoke(
         app, ["scan", str(tmp_path / "events.jsonl"), "--out", str(out), "--decisions", str(decisions), "--db", db, *extra]
@@ -45,10 +45,10 @@ def _run(tmp_path: Path, name: str, *extra: str) -> tuple[list[str], list[str], 
     return out.read_text().splitlines(), decisions.read_text().splitlines(), db
 
 
-def test_ray_scan_writes_what_one_process_writes(tmp_path: Path, local_cluster) -> None:  # noqa: ARG001
+def test_ray_scan_writes_what_one_process_writes(tmp_path: Path, new_database_url: Callable[[], str], local_cluster) -> None:  # noqa: ARG001
     _stream(tmp_path / "events.jsonl")
-    single_out, single_decisions, single_db = _run(tmp_path, "single")
-    ray_out, ray_decisions, ray_db = _run(tmp_path, "ray", "--ray", "--workers", "2")
+    single_out, single_decisions, single_db = _run(tmp_path, "single", new_database_url())
+    ray_out, ray_decisions, ray_db = _run(tmp_path, "ray", new_database_url(), "--ray", "--workers", "2")
 
     assert len(single_decisions) > 3_000 and any('"hold_for_review"' in line for line in single_decisions)
     assert sum('"flagged": true' in line for line in single_out) >= 2
@@ -60,10 +60,10 @@ def test_ray_scan_writes_what_one_process_writes(tmp_path: Path, local_cluster) 
     assert owners == {0, 1}
 
 
-def test_ray_rerun_resumes_without_repeating(tmp_path: Path, local_cluster) -> None:  # noqa: ARG001
+def test_ray_rerun_resumes_without_repeating(tmp_path: Path, database_url: str, local_cluster) -> None:  # noqa: ARG001
     _stream(tmp_path / "events.jsonl")
-    _, first, db = _run(tmp_path, "ray", "--ray", "--workers", "2")
-    _, again, _ = _run(tmp_path, "ray", "--ray", "--workers", "2")
+    _, first, db = _run(tmp_path, "ray", database_url, "--ray", "--workers", "2")
+    _, again, _ = _run(tmp_path, "ray", database_url, "--ray", "--workers", "2")
     assert again == first  # the same file, nothing appended twice
     rows = store_rows(db)
     assert len({row[0] for row in rows["events"]}) == len(rows["events"])

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 pytest.importorskip("lxml", reason="NCMEC reports need the 'reports' extra (lxml)")
@@ -24,6 +24,7 @@ from trygg.reports.from_store import category_of, moderation_records  # noqa: E4
 from trygg.reports.ncmec import validation_errors  # noqa: E402
 from trygg.scan import scan  # noqa: E402
 from trygg.store.repository import Store  # noqa: E402
+from trygg.store.tables import DecisionRow  # noqa: E402
 
 _LINES = [
     "hey cutie how old are you",
@@ -57,9 +58,9 @@ def _chats() -> list[str]:
 
 
 @pytest.fixture
-def scanned(tmp_path: Path) -> tuple[str, dict[str, str]]:
-    """A SQLite store after a real scan; the case id of each offender."""
-    url = f"sqlite:///{tmp_path}/store.db"
+def scanned(database_url: str) -> tuple[str, dict[str, str]]:
+    """The test's store after a real scan; the case id of each offender."""
+    url = database_url
     store = Store(url)
     pipeline = build_pipeline(Settings(model=False), store=store)
     scan(read_lines(_chats()), pipeline.engine, store, sinks=pipeline.sinks)
@@ -129,8 +130,8 @@ def test_unknown_case_and_bad_options(scanned, tmp_path: Path) -> None:
 
 
 def _stored_restrictions(url: str) -> dict[str, list[str]]:
-    with Store(url).engine.connect() as connection:
-        return {event_id: json.loads(actions) for event_id, actions in connection.execute(text("SELECT event_id, actions FROM decisions"))}
+    with Store(url).engine.connect() as connection:  # through the table: JSON read back alike on every database
+        return {row.event_id: row.actions for row in connection.execute(select(DecisionRow.event_id, DecisionRow.actions))}
 
 
 def test_dsa_figures_from_the_store_count_the_stored_decisions_and_a_dismissal_reverses(scanned, tmp_path: Path) -> None:
@@ -201,10 +202,10 @@ def test_category_of_reason_signals(signals: set[str], category: str) -> None:
     assert category_of(signals) == category
 
 
-def test_dsa_store_without_case_tables_and_two_sources(tmp_path: Path) -> None:
+def test_dsa_store_without_case_tables_and_two_sources(tmp_path: Path, database_url: str) -> None:
     """A store kept without cases still gives records, with no reviewer outcome; --records and
     --db together are refused."""
-    url = f"sqlite:///{tmp_path}/plain.db"
+    url = database_url
     store = Store(url)
     pipeline = build_pipeline(Settings(model=False, cases=False), store=store)
     scan(read_lines(_chats()), pipeline.engine, store, sinks=pipeline.sinks)

@@ -170,8 +170,8 @@ def make_client(base_url: str, delays: list[float], attempts: int = 4) -> CyberT
     return CyberTiplineClient(config, sleep=delays.append)
 
 
-def make_queue(tmp_path: Path, client: CyberTiplineClient, url: str | None = None) -> SubmissionQueue:
-    engine = create_engine(url or f"sqlite:///{tmp_path}/queue.db")
+def make_queue(tmp_path: Path, client: CyberTiplineClient, url: str) -> SubmissionQueue:
+    engine = create_engine(url)
     return SubmissionQueue(engine, tmp_path / "spool", client)
 
 
@@ -191,11 +191,11 @@ def sample_report() -> tuple[bytes, list[tuple[ReportFile, bytes]]]:
     return build_ncmec_report(report), [(image_file, image), (log, chat_csv(messages))]
 
 
-def test_flow_runs_in_order_through_failures(fake: tuple[FakeNcmec, str], tmp_path: Path) -> None:
+def test_flow_runs_in_order_through_failures(fake: tuple[FakeNcmec, str], tmp_path: Path, database_url: str) -> None:
     state, url = fake
     state.fail_next = {"submit": 2, "upload": 1, "finish": 1}
     delays: list[float] = []
-    queue = make_queue(tmp_path, make_client(url, delays))
+    queue = make_queue(tmp_path, make_client(url, delays), database_url)
     xml, files = sample_report()
     queue.enqueue("case:k-1", xml, files)
 
@@ -215,21 +215,13 @@ def test_flow_runs_in_order_through_failures(fake: tuple[FakeNcmec, str], tmp_pa
     assert not (tmp_path / "spool").exists() or not any((tmp_path / "spool").iterdir())  # text deleted once finished
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def queue_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The queue's database: SQLite always, PostgreSQL when one is reachable."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/restart.db"
-    return request.getfixturevalue("postgres_url")
-
-
-def test_restart_resumes_and_never_resubmits(fake: tuple[FakeNcmec, str], tmp_path: Path, queue_db: str) -> None:
+def test_restart_resumes_and_never_resubmits(fake: tuple[FakeNcmec, str], tmp_path: Path, database_url: str) -> None:
     state, url = fake
     xml, files = sample_report()
     # First process: the second upload keeps failing until the client gives up.
     state.fail_next = {"upload": 1}  # the first upload fails once and then goes through
     state.fail_upload_of = {"chat-log.csv": 3}  # the second fails as often as the client tries
-    first = make_queue(tmp_path, make_client(url, [], attempts=3), queue_db)
+    first = make_queue(tmp_path, make_client(url, [], attempts=3), database_url)
     first.enqueue("case:k-2", xml, files)
     [stopped] = first.run()
     assert stopped.state == tables.SUBMITTED and "gave up after 3 attempts" in (stopped.error or "")
@@ -237,7 +229,7 @@ def test_restart_resumes_and_never_resubmits(fake: tuple[FakeNcmec, str], tmp_pa
 
     # A new process over the same database and spool resumes at the second upload.
     state.calls.clear()
-    second = make_queue(tmp_path, make_client(url, []), queue_db)
+    second = make_queue(tmp_path, make_client(url, []), database_url)
     assert second.enqueue("case:k-2", xml, files).state == tables.SUBMITTED  # same key: no new report
     [done] = second.run()
     assert done.state == tables.FINISHED and done.report_id == "1001"
@@ -245,7 +237,7 @@ def test_restart_resumes_and_never_resubmits(fake: tuple[FakeNcmec, str], tmp_pa
 
     # Yet another restart: a finished report is not sent again, not even re-queued.
     state.calls.clear()
-    third = make_queue(tmp_path, make_client(url, []), queue_db)
+    third = make_queue(tmp_path, make_client(url, []), database_url)
     assert third.run() == []
     assert third.enqueue("case:k-2", xml, files).state == tables.FINISHED
     assert third.advance("case:k-2").state == tables.FINISHED
@@ -254,9 +246,9 @@ def test_restart_resumes_and_never_resubmits(fake: tuple[FakeNcmec, str], tmp_pa
         assert session.scalars(select(tables.NcmecSubmissionRow)).one().attempts == 1
 
 
-def test_enqueue_report_sends_files_and_chat_log(fake: tuple[FakeNcmec, str], tmp_path: Path) -> None:
+def test_enqueue_report_sends_files_and_chat_log(fake: tuple[FakeNcmec, str], tmp_path: Path, database_url: str) -> None:
     state, url = fake
-    queue = make_queue(tmp_path, make_client(url, []))
+    queue = make_queue(tmp_path, make_client(url, []), database_url)
     image = b"bytes of a picture"
     messages = (ChatMessage(WHEN, "u2", "u1", 'send one, "now"', "e1"),)
     report = ReportInput(
@@ -275,10 +267,10 @@ def test_enqueue_report_sends_files_and_chat_log(fake: tuple[FakeNcmec, str], tm
     assert state.uploads["f1"] == image and state.uploads["f2"] == chat_csv(messages)
 
 
-def test_refused_report_fails_without_retry_and_others_go_on(fake: tuple[FakeNcmec, str], tmp_path: Path) -> None:
+def test_refused_report_fails_without_retry_and_others_go_on(fake: tuple[FakeNcmec, str], tmp_path: Path, database_url: str) -> None:
     state, url = fake
     delays: list[float] = []
-    queue = make_queue(tmp_path, make_client(url, delays))
+    queue = make_queue(tmp_path, make_client(url, delays), database_url)
     xml, _files = sample_report()
     queue.enqueue("case:bad", xml)
     queue.enqueue("case:good", xml)
@@ -289,9 +281,9 @@ def test_refused_report_fails_without_retry_and_others_go_on(fake: tuple[FakeNcm
     assert queue.run() == []  # failed reports are left for a person, not resent
 
 
-def test_text_only_report_submits_and_finishes(fake: tuple[FakeNcmec, str], tmp_path: Path) -> None:
+def test_text_only_report_submits_and_finishes(fake: tuple[FakeNcmec, str], tmp_path: Path, database_url: str) -> None:
     state, url = fake
-    queue = make_queue(tmp_path, make_client(url, []))
+    queue = make_queue(tmp_path, make_client(url, []), database_url)
     report = ReportInput(incident_time=WHEN, reporter=Reporter(email="safety@example.org"), chat=ChatIncident(content="meet me"))
     queue.enqueue("case:text", build_ncmec_report(report))
     [outcome] = queue.run()
@@ -299,9 +291,9 @@ def test_text_only_report_submits_and_finishes(fake: tuple[FakeNcmec, str], tmp_
     assert [call for call, _ in state.calls] == ["submit", "finish"]
 
 
-def test_spooled_report_changed_on_disk_is_not_sent(fake: tuple[FakeNcmec, str], tmp_path: Path) -> None:
+def test_spooled_report_changed_on_disk_is_not_sent(fake: tuple[FakeNcmec, str], tmp_path: Path, database_url: str) -> None:
     state, url = fake
-    queue = make_queue(tmp_path, make_client(url, []))
+    queue = make_queue(tmp_path, make_client(url, []), database_url)
     xml, _ = sample_report()
     queue.enqueue("case:tampered", xml)
     [spooled] = list((tmp_path / "spool").rglob("report.xml"))
@@ -312,9 +304,9 @@ def test_spooled_report_changed_on_disk_is_not_sent(fake: tuple[FakeNcmec, str],
     assert state.attempts == []
 
 
-def test_invalid_report_is_refused_at_enqueue(fake: tuple[FakeNcmec, str], tmp_path: Path) -> None:
+def test_invalid_report_is_refused_at_enqueue(fake: tuple[FakeNcmec, str], tmp_path: Path, database_url: str) -> None:
     _state, url = fake
-    queue = make_queue(tmp_path, make_client(url, []))
+    queue = make_queue(tmp_path, make_client(url, []), database_url)
     with pytest.raises(ValueError):
         queue.enqueue("case:broken", b"<report><reporter/></report>")
     assert queue.pending_keys() == []

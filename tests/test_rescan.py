@@ -7,7 +7,6 @@ import base64
 import io
 import json
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -48,7 +47,7 @@ def test_match_block_equals_a_bit_by_bit_count() -> None:
     assert found[7] == 0
 
 
-def test_rescan_finds_media_sent_before_the_bank_knew_them(tmp_path: Path, sqlite_url: str) -> None:
+def test_rescan_finds_media_sent_before_the_bank_knew_them(database_url: str) -> None:
     rng = random.Random(9)
     stored = [f"{rng.getrandbits(256):064x}" for _ in range(50)]
     lines = [json.dumps({"type": "account", "user_id": "kid", "declared_age": 13})]
@@ -57,7 +56,7 @@ def test_rescan_finds_media_sent_before_the_bank_knew_them(tmp_path: Path, sqlit
         for i, h in enumerate(stored)
     ]
     lines.append(json.dumps({"type": "media", "event_id": "img", "conversation_id": "c0", "sender_id": "x", "recipient_id": "kid", "data": _gradient_png()}))
-    store = Store(sqlite_url)
+    store = Store(database_url)
     BankStore(engine=store.engine).create_bank("local", source="test", action="block")
     pipeline = build_pipeline(Settings(model=False, cases=False), store=store)  # the ingest hashes the image
     report = scan(read_lines([line.encode() for line in lines]), pipeline.engine, store, prepare=pipeline.prepare)
@@ -71,7 +70,7 @@ def test_rescan_finds_media_sent_before_the_bank_knew_them(tmp_path: Path, sqlit
     old = banks.add_entries("local", [EntrySpec(pdq=_flip(stored[3], 64 + 128))])[0]  # far from everything
     new = banks.add_entries("local", [EntrySpec(pdq=_flip(stored[20], 6))])[0]
     runner = CliRunner()
-    result = runner.invoke(app, ["rescan", "--media", "--bank", "local", "--after-entry", str(old), "--db", sqlite_url])
+    result = runner.invoke(app, ["rescan", "--media", "--bank", "local", "--after-entry", str(old), "--db", database_url])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary == {**summary, "stored_hashes": 51, "entries": 1, "matches": 1, "decisions_recorded": 1}
@@ -86,13 +85,13 @@ def test_rescan_finds_media_sent_before_the_bank_knew_them(tmp_path: Path, sqlit
     assert row[2].endswith("+rescan")
     assert store.counts()["decisions"] == before + 1
 
-    again = runner.invoke(app, ["rescan", "--media", "--bank", "local", "--db", sqlite_url])
+    again = runner.invoke(app, ["rescan", "--media", "--bank", "local", "--db", database_url])
     assert json.loads(again.output.strip().splitlines()[-1])["decisions_recorded"] == 0
 
 
-def test_rescan_of_an_unknown_bank_is_a_clear_error(sqlite_url: str) -> None:
-    Store(sqlite_url)
-    result = CliRunner().invoke(app, ["rescan", "--media", "--bank", "nope", "--db", sqlite_url])
+def test_rescan_of_an_unknown_bank_is_a_clear_error(database_url: str) -> None:
+    Store(database_url)
+    result = CliRunner().invoke(app, ["rescan", "--media", "--bank", "nope", "--db", database_url])
     assert result.exit_code == 2 and "no bank named 'nope'" in result.output
 
 

@@ -19,13 +19,6 @@ from trygg.store.schema import SchemaError, SchemaOutOfDate, current_revision, h
 ADDED_SINCE_BASELINE = {"media_hashes", "sink_outbox"}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, sqlite_url):
-    if request.param == "sqlite":
-        return sqlite_url
-    return request.getfixturevalue("postgres_url")
-
-
 def _old_create_all_schema(url: str) -> None:
     """The schema as ``create_all`` made it before migrations, with a few rows in it."""
     assert not import_table_modules()
@@ -45,8 +38,8 @@ def _old_create_all_schema(url: str) -> None:
     engine.dispose()
 
 
-def test_a_fresh_database_is_migrated_to_head_and_matches_the_models(db_url: str) -> None:
-    store = Store(db_url)
+def test_a_fresh_database_is_migrated_to_head_and_matches_the_models(database_url: str) -> None:
+    store = Store(database_url)
     assert current_revision(store.engine) == head_revision()
     import_table_modules()
     with store.engine.connect() as connection:
@@ -54,42 +47,43 @@ def test_a_fresh_database_is_migrated_to_head_and_matches_the_models(db_url: str
     assert drift == [], "models and migrations differ: write a revision (alembic revision --autogenerate)"
 
 
-def test_db_upgrade_adopts_the_create_all_schema_and_keeps_its_rows(db_url: str) -> None:
-    _old_create_all_schema(db_url)
+def test_db_upgrade_adopts_the_create_all_schema_and_keeps_its_rows(database_url: str) -> None:
+    _old_create_all_schema(database_url)
     runner = CliRunner()
-    behind = runner.invoke(app, ["db", "current", "--db", db_url])
+    behind = runner.invoke(app, ["db", "current", "--db", database_url])
     assert behind.exit_code == 1 and "current none" in behind.output
 
-    result = runner.invoke(app, ["db", "upgrade", "--db", db_url])
+    result = runner.invoke(app, ["db", "upgrade", "--db", database_url])
     assert result.exit_code == 0, result.output
     assert f"none -> {head_revision()}" in result.output
-    assert runner.invoke(app, ["db", "current", "--db", db_url]).exit_code == 0
-    engine = make_engine(db_url)
+    assert runner.invoke(app, ["db", "current", "--db", database_url]).exit_code == 0
+    engine = make_engine(database_url)
     assert ADDED_SINCE_BASELINE <= set(inspect(engine).get_table_names())
     with engine.connect() as connection:
         assert connection.execute(text("SELECT first_alert_event_id FROM alerts")).scalar_one() == "e1"
-    assert Store(db_url).counts()["events"] == 1
+    assert Store(database_url).counts()["events"] == 1
     # Upgrading again is a no-op, not an error.
-    assert runner.invoke(app, ["db", "upgrade", "--db", db_url]).exit_code == 0
+    assert runner.invoke(app, ["db", "upgrade", "--db", database_url]).exit_code == 0
 
 
-def test_a_shared_database_behind_is_refused_naming_the_upgrade(postgres_url: str) -> None:
-    _old_create_all_schema(postgres_url)
+@pytest.mark.postgres_only(reason="a shared database is refused, not upgraded, when behind; SQLite upgrades itself (below)")
+def test_a_shared_database_behind_is_refused_naming_the_upgrade(database_url: str) -> None:
+    _old_create_all_schema(database_url)
     with pytest.raises(SchemaOutOfDate, match="trygg db upgrade"):
-        Store(postgres_url)
+        Store(database_url)
 
 
-@pytest.mark.sqlite_only
-def test_an_embedded_database_behind_upgrades_itself(sqlite_url: str) -> None:
-    _old_create_all_schema(sqlite_url)
-    store = Store(sqlite_url)
+@pytest.mark.sqlite_only(reason="the embedded database upgrades itself; a shared one is refused (above)")
+def test_an_embedded_database_behind_upgrades_itself(database_url: str) -> None:
+    _old_create_all_schema(database_url)
+    store = Store(database_url)
     assert current_revision(store.engine) == head_revision()
     assert store.counts()["alerts"] == 1
 
 
-def test_a_database_from_a_newer_release_is_refused(sqlite_url: str) -> None:
-    store = Store(sqlite_url)
+def test_a_database_from_a_newer_release_is_refused(database_url: str) -> None:
+    store = Store(database_url)
     with store.engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = 'f00d'"))
     with pytest.raises(SchemaError, match="f00d, unknown to this trygg"):
-        Store(sqlite_url)
+        Store(database_url)

@@ -54,8 +54,8 @@ class _Recorder:
         return None
 
 
-def test_sinks_get_each_batch_after_it_is_stored(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path}/t.db")
+def test_sinks_get_each_batch_after_it_is_stored(database_url: str) -> None:
+    store = Store(database_url)
     recorder = _Recorder(store)
     pipeline = build_pipeline(Settings(model=False, cases=False), store=store)
     scan(read_lines(_lines()), pipeline.engine, store, sinks=[recorder], batch_size=4)
@@ -64,8 +64,8 @@ def test_sinks_get_each_batch_after_it_is_stored(tmp_path: Path) -> None:
     assert [e.event_id for b in recorder.batches for e, _ in b.decided if hasattr(e, "event_id")][:2] == ["kid1-0", "kid1-1"]
 
 
-def test_jsonl_sink_writes_every_decision(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path}/t.db")
+def test_jsonl_sink_writes_every_decision(tmp_path: Path, database_url: str) -> None:
+    store = Store(database_url)
     out = tmp_path / "decisions.jsonl"
     sink, answer = JsonlDecisionSink(out), CollectingSink()
     pipeline = build_pipeline(Settings(model=False, cases=False), store=store)
@@ -76,9 +76,9 @@ def test_jsonl_sink_writes_every_decision(tmp_path: Path) -> None:
     assert any("hold_for_review" in d["actions"] for d in written)
 
 
-def test_cases_open_through_the_pipeline_sinks(tmp_path: Path) -> None:
+def test_cases_open_through_the_pipeline_sinks(database_url: str) -> None:
     """One adult grooming two children is one case with two victims, opened by the sink."""
-    store = Store(f"sqlite:///{tmp_path}/t.db")
+    store = Store(database_url)
     pipeline = build_pipeline(Settings(model=False), store=store)
     assert [type(s).__name__ for s in pipeline.sinks] == ["CaseSink"]
     scan(read_lines(_lines()), pipeline.engine, store, sinks=pipeline.sinks)
@@ -89,6 +89,6 @@ def test_cases_open_through_the_pipeline_sinks(tmp_path: Path) -> None:
     assert victims == {"kid1", "kid2"}
 
 
-def test_cases_off_leaves_no_sink(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path}/t.db")
+def test_cases_off_leaves_no_sink(database_url: str) -> None:
+    store = Store(database_url)
     assert build_pipeline(Settings(model=False, cases=False), store=store).sinks == ()

@@ -15,10 +15,9 @@ from trygg.store.repository import Store
 from trygg.store.tables import ConversationRow, DecisionRow, EventRow, UserRow
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, sqlite_url) -> Store:
-    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    return Store(url)
+@pytest.fixture
+def store(database_url: str) -> Store:
+    return Store(database_url)
 
 
 def _message(event_id: str, sent_at: datetime | None) -> MessageEvent:

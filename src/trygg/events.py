@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 #: Longest text that detectors look at; longer texts are truncated with a warning.
 MAX_TEXT_CHARS = 64 * 1024
@@ -23,19 +23,33 @@ MAX_TEXT_CHARS = 64 * 1024
 MAX_LINE_BYTES = 16 * 1024 * 1024
 
 
+def no_nul(value: str) -> str:
+    """Refuse a NUL character: PostgreSQL keeps none in a text column, so an identifier holding
+    one could never be stored or looked up (and one such event would stop a whole scan there)."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character (\\u0000)")
+    return value
+
+
+#: An identifier (of an event, user, conversation ...): 1 to 256 characters, no NUL.
+Identifier = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(no_nul)]
+#: A short name (a method, a reason, a source): 1 to 64 characters, no NUL.
+Name = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(no_nul)]
+
+
 class _EventBase(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True, str_strip_whitespace=False)
 
 
 class _IdentifiedEvent(_EventBase):
-    event_id: Annotated[str, Field(min_length=1, max_length=256)]
+    event_id: Identifier
 
 
 class AccountEvent(_EventBase):
     """A user's account facts; the declared age is a claim, not a proof."""
 
     type: Literal["account"]
-    user_id: Annotated[str, Field(min_length=1, max_length=256)]
+    user_id: Identifier
     declared_age: Annotated[int, Field(ge=0, le=130)] | None = None
     #: A declared birth date; when given, the declared age is computed from it.
     birth_date: date | None = None
@@ -50,9 +64,9 @@ class MessageEvent(_IdentifiedEvent):
     """A chat message. ``recipient_id`` is absent in group conversations."""
 
     type: Literal["message"]
-    conversation_id: Annotated[str, Field(min_length=1, max_length=256)]
-    sender_id: Annotated[str, Field(min_length=1, max_length=256)]
-    recipient_id: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    conversation_id: Identifier
+    sender_id: Identifier
+    recipient_id: Identifier | None = None
     text: str
     sent_at: datetime | None = None
 
@@ -61,9 +75,9 @@ class MediaEvent(_IdentifiedEvent):
     """An image or video, given as a path, base64 ``data`` or a precomputed ``pdq`` hash."""
 
     type: Literal["media"]
-    conversation_id: Annotated[str, Field(min_length=1, max_length=256)] | None = None
-    sender_id: Annotated[str, Field(min_length=1, max_length=256)]
-    recipient_id: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    conversation_id: Identifier | None = None
+    sender_id: Identifier
+    recipient_id: Identifier | None = None
     media_type: Literal["image", "video"] = "image"
     path: str | None = None
     data: str | None = None
@@ -84,36 +98,36 @@ class MediaEvent(_IdentifiedEvent):
 
 class ContactRequestEvent(_IdentifiedEvent):
     type: Literal["contact_request"]
-    sender_id: Annotated[str, Field(min_length=1, max_length=256)]
-    recipient_id: Annotated[str, Field(min_length=1, max_length=256)]
+    sender_id: Identifier
+    recipient_id: Identifier
     surface: Literal["dm", "follow", "friend", "group_add"] = "dm"
     sent_at: datetime | None = None
 
 
 class AgeProofEvent(_IdentifiedEvent):
     type: Literal["age_proof"]
-    user_id: Annotated[str, Field(min_length=1, max_length=256)]
-    method: Annotated[str, Field(min_length=1, max_length=64)]
+    user_id: Identifier
+    method: Name
     payload: str
     nonce: str | None = None
 
 
 class AdRequestEvent(_IdentifiedEvent):
     type: Literal["ad_request"]
-    user_id: Annotated[str, Field(min_length=1, max_length=256)]
-    ad_id: Annotated[str, Field(min_length=1, max_length=256)]
+    user_id: Identifier
+    ad_id: Identifier
     categories: list[str] = Field(default_factory=list)
     targeting: list[str] = Field(default_factory=list)
     #: The ad's content rating label (checked against the policy's [content_ratings]).
-    rating: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    rating: Name | None = None
 
 
 class AgeEstimateEvent(_IdentifiedEvent):
     """An age estimate from a provider (a vendor's facial estimation, an OS age range signal)."""
 
     type: Literal["age_estimate"]
-    user_id: Annotated[str, Field(min_length=1, max_length=256)]
-    method: Annotated[str, Field(min_length=1, max_length=64)]
+    user_id: Identifier
+    method: Name
     age_low: Annotated[int, Field(ge=0, le=130)]
     #: Absent for an open range ("18 or over").
     age_high: Annotated[int, Field(ge=0, le=130)] | None = None
@@ -132,8 +146,8 @@ class ConnectionEvent(_IdentifiedEvent):
     """Two users became connected (a request accepted) or stopped being connected."""
 
     type: Literal["connection"]
-    user_id: Annotated[str, Field(min_length=1, max_length=256)]
-    other_id: Annotated[str, Field(min_length=1, max_length=256)]
+    user_id: Identifier
+    other_id: Identifier
     state: Literal["accepted", "removed"] = "accepted"
     sent_at: datetime | None = None
 
@@ -142,17 +156,17 @@ class BlockEvent(_IdentifiedEvent):
     """A user blocked another (blocks by minors count against an adult)."""
 
     type: Literal["block"]
-    blocker_id: Annotated[str, Field(min_length=1, max_length=256)]
-    blocked_id: Annotated[str, Field(min_length=1, max_length=256)]
+    blocker_id: Identifier
+    blocked_id: Identifier
     sent_at: datetime | None = None
 
 
 class ReportEvent(_IdentifiedEvent):
     type: Literal["report"]
-    reporter_id: Annotated[str, Field(min_length=1, max_length=256)]
-    reported_id: Annotated[str, Field(min_length=1, max_length=256)]
-    conversation_id: str | None = None
-    reason: Annotated[str, Field(min_length=1, max_length=64)]
+    reporter_id: Identifier
+    reported_id: Identifier
+    conversation_id: Identifier | None = None
+    reason: Name
 
 
 class RelationshipEvent(_IdentifiedEvent):
@@ -160,11 +174,11 @@ class RelationshipEvent(_IdentifiedEvent):
     ``relationship`` (a parent, a family-pairing link, ...); ``ended`` removes the link."""
 
     type: Literal["relationship"]
-    user_id: Annotated[str, Field(min_length=1, max_length=256)]
-    other_id: Annotated[str, Field(min_length=1, max_length=256)]
+    user_id: Identifier
+    other_id: Identifier
     relationship: Literal["parent", "guardian", "family", "family_pairing", "teacher", "coach", "mutual_friends"]
     ended: bool = False
-    source: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    source: Name | None = None
     sent_at: datetime | None = None
 
     @model_validator(mode="after")

@@ -132,6 +132,14 @@ def create_app(
         return await call_next(request)
 
     @app.middleware("http")
+    async def refuse_nul_in_the_url(request: Request, call_next: Any) -> Any:
+        """No identifier holds a NUL (``trygg.events.no_nul``), and PostgreSQL could not even
+        look one up: a path or query with ``%00`` is a bad request on every database."""
+        if "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]:
+            return JSONResponse({"detail": "the URL holds a NUL character (%00)"}, status_code=400)
+        return await call_next(request)
+
+    @app.middleware("http")
     async def audit_calls(request: Request, call_next: Any) -> Any:
         """One audit row per API call: key, method, route, status and a short note the handler
         left (``audit.note``); never a body. Middleware, so no route can forget it."""

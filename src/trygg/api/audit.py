@@ -24,10 +24,13 @@ class ApiAuditRow(Base):
 
 
 def record(engine, key_id: str | None, method: str, path: str, status: int, detail: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    # The path and the note may quote what the caller sent: a NUL there is written as \x00 (a
+    # PostgreSQL text column keeps no NUL, and a call must not fail on its own audit row).
+    path, detail = path.replace("\x00", "\\x00"), (detail or "").replace("\x00", "\\x00")
     with engine.begin() as connection:
         connection.execute(
             ApiAuditRow.__table__.insert().values(
-                at=datetime.now(timezone.utc), key_id=key_id, method=method, path=path[:512], status=status, detail=(detail or "")[:256] or None
+                at=datetime.now(timezone.utc), key_id=key_id, method=method, path=path[:512], status=status, detail=detail[:256] or None
             )
         )
 

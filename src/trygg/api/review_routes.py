@@ -20,10 +20,11 @@ from trygg.cases.permissions import ADMIN, CASES_ACT, CASES_READ, PermissionDeni
 from trygg.cases.service import MAX_NOTE, CaseService
 from trygg.cases.vault import EvidenceItem, VaultError
 from trygg.engine import Engine
+from trygg.events import Identifier, Name
 from trygg.store.repository import Store
 from trygg.web import views
 
-ID = Annotated[str, Field(min_length=1, max_length=256)]
+ID = Identifier  # 1 to 256 characters, no NUL (trygg.events)
 
 
 class EvidenceMessage(BaseModel):
@@ -44,7 +45,7 @@ class CaseAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: Literal["dismiss", "escalate", "restrict_account", "prepare_report", "close"]
     note: Annotated[str, Field(min_length=1, max_length=MAX_NOTE)]
-    restriction: Annotated[str, Field(min_length=1, max_length=64)] = "restrict_sender"
+    restriction: Name = "restrict_sender"
     label: Literal["grooming", "solicitation", "sextortion", "benign"] | None = None
     evidence: Annotated[list[EvidenceMessage], Field(max_length=500)] = []
     submit: bool = False

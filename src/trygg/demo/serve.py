@@ -41,8 +41,9 @@ class DemoService:
     api_key: str
 
 
-def build_demo(folder: Path) -> DemoService:
-    """A demo app over a fresh SQLite database in ``folder``, data loaded, accounts made."""
+def build_demo(folder: Path, database_url: str | None = None) -> DemoService:
+    """A demo app over a fresh database (``database_url``, else SQLite in ``folder``), data
+    loaded, accounts made."""
     from trygg.api.app import create_app
     from trygg.api.keys import create_key
     from trygg.cases.permissions import Reviewer
@@ -52,7 +53,7 @@ def build_demo(folder: Path) -> DemoService:
     from trygg.web import ConsoleSettings
     from trygg.web.auth import create_reviewer
 
-    url = f"sqlite:///{folder}/demo.db"
+    url = database_url or f"sqlite:///{folder}/demo.db"
     store = Store(url)
     settings = ConsoleSettings(media_url="/console/static/demo-media.svg?event={event_id}")
     app = create_app(store, Engine(), keyring=Keyring.generate(), console=settings)

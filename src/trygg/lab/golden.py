@@ -2,13 +2,16 @@
 
 A refactoring of the edges must not change a single decision. This replays fixed streams (the
 shared data sets and a generated bench stream) through the same job ``trygg scan`` runs, into a
-fresh SQLite database, and reduces every decision, every conversation summary and every stored
+fresh database (SQLite; the test suite's PostgreSQL pass gives it a PostgreSQL one), and reduces every decision, every conversation summary and every stored
 row (less wall-clock columns) to one SHA-256 per stream and mode. The suite compares them with
 ``tests/golden/digests.json``; a deliberate change of behaviour updates that file with
 ``python -m trygg.lab.golden --update`` and says why in its commit.
 
 Floats are rounded to 9 decimals so that the digest does not hinge on the last bit of a BLAS
-sum on another processor; any real change of a score moves far more than that.
+sum on another processor; any real change of a score moves far more than that. Rows are read
+the same way from either database: in code point order of their key (SQLite's ``ORDER BY``;
+PostgreSQL's collation orders text otherwise), and a stored time as SQLite's text writes it
+(PostgreSQL hands back a datetime of the same instant).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +38,10 @@ DIGESTS = Path(__file__).resolve().parents[3] / "tests" / "golden" / "digests.js
 def _canonical(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 9)
+    if isinstance(value, datetime):  # PostgreSQL; SQLite gives the text below, in UTC
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
     if isinstance(value, dict):
         return {str(k): _canonical(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -69,15 +77,16 @@ def _stream_events(name: str) -> list[Event]:
 STREAMS = ("scenarios", "dailydialog", "nps", "pj", "bench")
 
 
-def replay(events: Iterable[Event], use_model: bool) -> dict[str, Any]:
-    """Decisions, summaries and stored rows of one stream through the scan job."""
+def replay(events: Iterable[Event], use_model: bool, database_url: str | None = None) -> dict[str, Any]:
+    """Decisions, summaries and stored rows of one stream through the scan job, into the empty
+    database at ``database_url`` (default: a fresh SQLite file in a temporary folder)."""
     from trygg.compose import Settings, build_engine
     from trygg.scan import scan
     from trygg.sinks import CollectingSink
     from trygg.store.repository import Store
 
     with tempfile.TemporaryDirectory(prefix="trygg-golden-") as folder:
-        store = Store(f"sqlite:///{folder}/golden.db")
+        store = Store(database_url or f"sqlite:///{folder}/golden.db")
         engine = build_engine(Settings(model=use_model, media=False), store=store)
         collected = CollectingSink()
         parsed = (ParsedLine(number, event) for number, event in enumerate(events, start=1))
@@ -87,9 +96,10 @@ def replay(events: Iterable[Event], use_model: bool) -> dict[str, Any]:
         rows: dict[str, list[dict[str, Any]]] = {}
         with store.engine.connect() as connection:
             for table in _TABLES:
-                result = connection.execute(text(f"SELECT * FROM {table} ORDER BY 1"))
+                result = connection.execute(text(f"SELECT * FROM {table}"))
+                ordered = sorted(result, key=lambda row: row[0])  # the key, in code point order
                 rows[table] = [
-                    {k: v for k, v in row._mapping.items() if k not in _CLOCK_COLUMNS} for row in result
+                    {k: v for k, v in row._mapping.items() if k not in _CLOCK_COLUMNS} for row in ordered
                 ]
         store.engine.dispose()
     return {"decisions": decisions, "summaries": summaries, "rows": rows}

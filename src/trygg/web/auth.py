@@ -90,14 +90,16 @@ def sign_in(database: SqlEngine, reviewer_id: str, password: str, lifetime: time
     """Check the password; a new session ``(cookie token, SignedIn)``, or None. Both outcomes
     are written to the audit chain."""
     with Session(database) as session, session.begin():
-        row = session.get(CredentialRow, reviewer_id)
+        # No reviewer id holds a NUL, and PostgreSQL could not even look one up: no such reviewer.
+        row = session.get(CredentialRow, reviewer_id) if "\x00" not in reviewer_id else None
         try:
             _HASHER.verify(row.password_hash if row else _DUMMY_HASH, password)
             reviewer = get_reviewer(session, reviewer_id) if row else None
         except (VerificationError, InvalidHashError, UnknownReviewer):
             reviewer = None
         if reviewer is None:
-            audit.append(session, "console", "console.login_failed", f"reviewer:{reviewer_id[:64]}", {})
+            shown = reviewer_id[:64].replace("\x00", "\\x00")
+            audit.append(session, "console", "console.login_failed", f"reviewer:{shown}", {})
             return None
         if _HASHER.check_needs_rehash(row.password_hash):
             row.password_hash = _HASHER.hash(password)
