@@ -126,11 +126,11 @@ BREADTH_SPAN = 0.3
 BREADTH_PEER = 0.25
 GROUP = 0.6
 MODEL = 0.5
-#: Weight of the semantic cascade's reading of a window (trygg.model.cascade). Larger than the
-#: cheap model's: the cascade reads only conversations the rules already suspect (tactics in the
-#: window, fused risk from 0.2), so it confirms or leaves evidence there, and its head is trained
-#: on Swedish and English grooming and hard negatives the cheap model never saw.
-SEMANTIC = 1.5
+#: Weight of the semantic cascade's reading of a window (trygg.model.cascade), apart from the
+#: cheap model's so each can be weighed on its own. Chosen on the written corpus's dev split
+#: with the scenarios' hard negatives as the guard: 1.0 flags none of them; 1.5 flagged 3 of 24
+#: (parents and coaches near the alert line, whom any push lifts over). docs/model-card.md.
+SEMANTIC = 1.0
 #: Whether a low model score may subtract evidence. Off: the shipped model is trained on English
 #: offender chats and is confidently wrong-low on what it has not seen (Swedish, offenders
 #: posing as teens, sextortion), so it may add evidence but never veto the rules
