@@ -85,6 +85,10 @@ class OutboxSink(Protocol):
     sink cuts its output back to before that batch and appends it once more: whether the crash
     came before the commit, between the commit and the write, or half way through the write,
     the output ends holding every committed batch once and nothing uncommitted.
+
+    A sink whose bytes are one piece per decision, in order, whatever the alerts, may say so
+    with a ``render_decision`` attribute: a plain function of one decision (picklable, so a
+    cluster worker renders its own share and the writer only concatenates the shares).
     """
 
     key: str
@@ -97,6 +101,11 @@ class OutboxSink(Protocol):
     def append(self, payload: bytes, end: int) -> None: ...
 
     def close(self) -> None: ...
+
+
+def decision_line(decision: Decision) -> bytes:
+    """One decision as a line of ``trygg scan --decisions`` (what :class:`JsonlDecisionSink` writes)."""
+    return (json.dumps(decision.as_dict(), ensure_ascii=False) + "\n").encode("utf-8")
 
 
 class RecoveryError(RuntimeError):
@@ -119,7 +128,11 @@ class ExactlyOnceJsonlSink:
         self._handle: IO[bytes] | None = None
 
     def render(self, decisions: Sequence[Decision], alerts: Sequence[Mapping[str, Any]]) -> bytes:  # noqa: ARG002
-        return "".join(json.dumps(d.as_dict(), ensure_ascii=False) + "\n" for d in decisions).encode("utf-8")
+        return b"".join(map(decision_line, decisions))
+
+    #: Its bytes are one line per decision, alerts aside: a partitioned runner renders each
+    #: worker's share where it was decided (see :class:`OutboxSink`).
+    render_decision = staticmethod(decision_line)
 
     def recover(self, committed: tuple[int, bytes] | None) -> None:
         handle = self.path.open("r+b" if self.path.exists() else "w+b")

@@ -9,6 +9,7 @@ re-run resumes instead of failing or double-counting.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -28,6 +29,17 @@ from trygg.store.tables import AlertRow, ConversationRow, DecisionRow, EventRow,
 #: SQLite (3.32+) allows 32766 bound parameters and PostgreSQL 65535; lookups by id are chunked
 #: below both, in chunks large enough that a batch takes a handful of queries.
 _ID_CHUNK = 5000
+#: The columns a batch's write stamps with its commit time (the same in every row).
+_WRITE_TIMES = ("ingested_at", "decided_at", "updated_at")
+
+
+@dataclass
+class PreparedRows:
+    """A batch's event, decision and conversation rows, bind-processed (:meth:`Store.prepare_batch`)."""
+
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    decisions: list[tuple[Any, ...]] = field(default_factory=list)
+    conversations: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def _now() -> datetime:
@@ -156,7 +168,14 @@ class Store:
         """Persist one batch atomically: new events, non-allow decisions, state and alerts,
         the PDQ hashes of its media, and for each exactly-once output (``outbox``: key to the
         output's length with this batch in it, and the batch's bytes) where it stands."""
-        now = _now()
+        self.write_prepared([self.prepare_batch(events, decisions, conversations)], users, alerts, outbox, media_hashes)
+
+    def prepare_batch(self, events: Iterable[Event], decisions: Iterable[Decision], conversations: Mapping[str, dict]) -> PreparedRows:
+        """The rows of a batch's events, non-allow decisions and conversation state, through the
+        columns' bind processors (the state's JSON serialised): plain tuples that any process
+        holding this database's dialect writes with :meth:`write_prepared`. A cluster worker
+        prepares its own; the writer then only sends them."""
+        writes = self._writes
         event_rows = [_event_row(event) for event in events if event.__dict__.get("event_id")]
         decision_rows = [
             {
@@ -179,12 +198,31 @@ class Store:
             }
             for cid, state in conversations.items()
         ]
+        return PreparedRows(
+            writes["events"].prepare(event_rows, _WRITE_TIMES),
+            writes["decisions"].prepare(decision_rows, _WRITE_TIMES),
+            writes["conversations"].prepare(conversation_rows, _WRITE_TIMES),
+        )
+
+    def write_prepared(
+        self,
+        prepared: Iterable[PreparedRows],
+        users: Mapping[str, dict],
+        alerts: Iterable[Mapping[str, Any]] = (),
+        outbox: Mapping[str, tuple[int, bytes]] | None = None,
+        media_hashes: Iterable[Mapping[str, Any]] = (),
+    ) -> None:
+        """:meth:`write_batch` for rows made by :meth:`prepare_batch` (one or several: the
+        partitions of a round, which own disjoint events and conversations), in one transaction."""
+        now = _now()
+        times = {name: now for name in _WRITE_TIMES}
+        parts = list(prepared)
         user_rows = [{"user_id": uid, "age_picture": picture} for uid, picture in users.items()]
         writes = self._writes
         with self.engine.begin() as connection:
-            writes["events"].execute(connection, event_rows, {"ingested_at": now})
-            writes["decisions"].execute(connection, decision_rows, {"decided_at": now})
-            writes["conversations"].execute(connection, conversation_rows, {"updated_at": now})
+            for name in ("events", "decisions", "conversations"):
+                rows = [row for part in parts for row in getattr(part, name)]
+                writes[name].execute_prepared(connection, rows, {key: times[key] for key in _WRITE_TIMES if key in writes[name].columns})
             writes["users"].execute(connection, user_rows, {"updated_at": now})
             writes["alerts"].execute(connection, list(alerts), {"raised_at": now})
             writes["media_hashes"].execute(connection, list(media_hashes), {"stored_at": now})
