@@ -82,3 +82,28 @@ def test_ray_data_rescan_finds_what_numpy_finds(local_cluster) -> None:  # noqa:
     local = match_archive(archive, entries)
     assert [(m.event_id, m.distance) for m in local] == [("e123", 3), ("e4000", 0)]
     assert match_archive(archive, entries, use_ray=True) == local
+
+
+def test_ray_data_event_rescan_records_what_one_process_records(tmp_path: Path, local_cluster) -> None:  # noqa: ARG001
+    """``trygg rescan --events --ray``: the archive read in byte ranges, grouped by partition
+    and replayed by Ray Data, records the changes an in-process rescan records."""
+    _stream(tmp_path / "events.jsonl")
+    source = (Path(__file__).resolve().parents[1] / "src" / "trygg" / "policy" / "default.toml").read_text(encoding="utf-8")
+    policy = tmp_path / "changed.toml"
+    policy.write_text(source.replace("min_risk = 0.6\n", "min_risk = 0.65\n").replace("min_risk = 0.75\n", "min_risk = 0.5\n"), encoding="utf-8")
+    found = {}
+    for name, extra in (("single", []), ("ray", ["--ray", "--workers", "2"])):
+        db = _run(tmp_path, name, "--no-model")[2]
+        runner = CliRunner()
+        command = ["rescan", "--events", str(tmp_path / "events.jsonl"), "--policy", str(policy), "--no-model", "--db", db, *extra]
+        result = runner.invoke(app, command)
+        assert result.exit_code == 0, result.output
+        summary = json.loads(result.output.strip().splitlines()[-1])
+        rows = store_rows(db)["decisions"]
+        found[name] = (summary, rows)
+    (single, single_rows), (on_ray, ray_rows) = found["single"], found["ray"]
+    assert single["changed"] > 0 and single["escalated"] > 0
+    assert single["mismatched"] == 1  # m5 again, in another conversation: not the stored m5
+    counts = ("lines", "replayed", "compared", "not_stored", "mismatched", "duplicates", "rejected", "changed", "escalated")
+    assert {key: on_ray[key] for key in counts} == {key: single[key] for key in counts}
+    assert ray_rows == single_rows  # the stored decisions after the rescan, row for row

@@ -15,7 +15,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any, Protocol, runtime_checkable
 
 from trygg.decision import Decision
@@ -29,6 +29,13 @@ class Batch:
 
     decided: Sequence[tuple[Event, Decision]]
     alerts: Sequence[Mapping[str, Any]] = ()
+    #: Who each decision is about, by event id, where the engine that decided is not at hand
+    #: (a cluster worker read it right after its decision): ``trygg.cases.intake.CaseInput``
+    #: or None. A sink that needs the parties reads them here first, else from its engine.
+    parties: Mapping[str, Any] = field(default_factory=dict)
+    #: The decisions replace ones given for the same events before (``trygg rescan --events``):
+    #: an output that announces decisions once per event announces each changed one once more.
+    redecided: bool = False
 
     @property
     def decisions(self) -> list[Decision]:

@@ -132,6 +132,31 @@ class Store:
                 out.update((row[0], row[1]) for row in connection.execute(select(key, value).where(key.in_(chunk))))
         return out
 
+    def load_event_rows(self, event_ids: Iterable[str]) -> dict[str, tuple[Any, ...]]:
+        """What the store holds of these events: ``{event_id: (type, conversation_id, sender_id,
+        recipient_id, text_sha256)}``, the fields :func:`event_key` gives an event."""
+        ids = list(event_ids)
+        out: dict[str, tuple[Any, ...]] = {}
+        columns = (EventRow.event_id, *(getattr(EventRow, name) for name in _EVENT_KEY))
+        with self.engine.connect() as connection:
+            for start in range(0, len(ids), _ID_CHUNK):
+                chunk = ids[start : start + _ID_CHUNK]
+                out.update((row[0], tuple(row[1:])) for row in connection.execute(select(*columns).where(EventRow.event_id.in_(chunk))))
+        return out
+
+    def load_decisions(self, event_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored decisions of these events (only decisions other than ``allow`` are
+        stored): ``{event_id: {actions, risk, reasons, policy}}``."""
+        ids = list(event_ids)
+        out: dict[str, dict[str, Any]] = {}
+        columns = (DecisionRow.event_id, DecisionRow.actions, DecisionRow.risk, DecisionRow.reasons, DecisionRow.policy)
+        with self.engine.connect() as connection:
+            for start in range(0, len(ids), _ID_CHUNK):
+                chunk = ids[start : start + _ID_CHUNK]
+                for row in connection.execute(select(*columns).where(DecisionRow.event_id.in_(chunk))):
+                    out[row[0]] = {"actions": list(row[1]), "risk": float(row[2]), "reasons": list(row[3]), "policy": row[4]}
+        return out
+
     def alerted_conversations(self, conversation_ids: Iterable[str]) -> set[str]:
         return self._existing(AlertRow.conversation_id, list(conversation_ids))
 
@@ -244,6 +269,18 @@ class Store:
                 },
             )
         )
+
+
+#: The fields of an event row that say which event it is (its time aside: stored as each
+#: dialect stores it).
+_EVENT_KEY = ("type", "conversation_id", "sender_id", "recipient_id", "text_sha256")
+
+
+def event_key(event: Event) -> tuple[Any, ...]:
+    """An event's identity as its stored row has it (:meth:`Store.load_event_rows`): an archive
+    event whose key differs from the row stored under its id is another event (an id reused)."""
+    row = _event_row(event)
+    return tuple(row[name] for name in _EVENT_KEY)
 
 
 def _event_row(event: Event) -> dict[str, Any]:
