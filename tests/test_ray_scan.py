@@ -60,6 +60,34 @@ def test_ray_scan_writes_what_one_process_writes(tmp_path: Path, local_cluster) 
     assert owners == {0, 1}
 
 
+def test_ray_scan_in_many_rounds_writes_what_one_process_writes(tmp_path: Path, local_cluster) -> None:  # noqa: ARG001
+    """Rounds of 700 lines against batches of 700: each actor's state goes on from round to
+    round, the driver writes round k while the actors decide round k+1, and the prepared rows
+    and rendered lines of every round add up to what one process writes batch by batch."""
+    from trygg.cluster.ray_scan import scan_on_ray
+    from trygg.compose import Settings, build_engine
+    from trygg.events import read_lines
+    from trygg.scan import scan
+    from trygg.sinks import ExactlyOnceJsonlSink
+    from trygg.store.repository import Store
+
+    _stream(tmp_path / "events.jsonl")
+    settings = Settings(model=False, media=False)
+    written = {}
+    for name in ("single", "rounds"):
+        db = f"sqlite:///{tmp_path}/{name}.db"
+        store, sink = Store(db), ExactlyOnceJsonlSink(tmp_path / f"{name}.decisions.jsonl", name)
+        with (tmp_path / "events.jsonl").open("rb") as handle:
+            if name == "single":
+                report = scan(read_lines(handle), build_engine(settings, store=store), store, sinks=[sink], batch_size=700)
+            else:
+                report, _ = scan_on_ray(handle, settings, store, db, 2, sinks=[sink], round_lines=700)
+        sink.close()
+        written[name] = (report.processed, sorted((tmp_path / f"{name}.decisions.jsonl").read_text().splitlines()), store_rows(db))
+    assert written["single"][0] == 3_001 and len(written["single"][1]) > 3_000
+    assert written["rounds"] == written["single"]
+
+
 def test_ray_rerun_resumes_without_repeating(tmp_path: Path, local_cluster) -> None:  # noqa: ARG001
     _stream(tmp_path / "events.jsonl")
     _, first, db = _run(tmp_path, "ray", "--ray", "--workers", "2")

@@ -6,12 +6,18 @@ Engine (built by :func:`trygg.compose.build_engine`, like every engine). Events 
 conversation go by their sender (or reporter). Account events (a declared age) are broadcast
 to every actor: any conversation may involve the user, and applying one twice is a no-op.
 
-The driver reads the input in rounds, gives each actor its share of a round, and writes what
-the actors decided through the same path as a single process (:func:`trygg.scan.write_outcome`:
-one transaction per round, exactly-once outputs, then the sinks). Actors only read the store
-(which events are stored, the state of conversations they meet for the first time); one writer
-keeps SQLite usable and makes a round's outputs commit together. The driver sends round k+1
-before it writes round k, so the actors decide while the database writes.
+The driver reads the input in rounds, gives each actor its share of a round (two byte strings:
+line numbers and lines), and writes what the actors decided in the order a single process
+writes (:func:`trygg.scan.commit_outputs`: one transaction per round with the exactly-once
+outputs' bytes, then the outputs, then the sinks). An actor sends back only what the writer
+needs, made where it was decided: its rows through the store's bind processors
+(:meth:`~trygg.store.repository.Store.prepare_batch`, the state's JSON serialised there) and
+its lines of each exactly-once output (``render_decision``); events and decisions themselves
+travel only when the driver has sinks that need them. So the driver parses a line only to
+route it and otherwise concatenates and writes. Actors only read the store (which events are
+stored, the state of conversations they meet for the first time); one writer keeps SQLite
+usable and makes a round's outputs commit together. The driver sends round k+1 before it
+writes round k, so the actors decide while the database writes.
 
 Equal to a single process, line for line (``tests/test_ray_scan.py``), when no user's age
 evidence crosses partitions within a round: an age picture is kept by each actor that sees the
@@ -37,12 +43,15 @@ from trygg.compose import Settings, build_engine
 from trygg.decision import Decision
 from trygg.engine import MAX_SEEN_IDS
 from trygg.events import EventError, parse_line
-from trygg.scan import _USER_FIELDS, BatchDecider, ScanReport, _valid_events, commit_outputs
+from trygg.scan import _USER_FIELDS, BATCH_SIZE, BatchDecider, ScanReport, _valid_events, commit_outputs
 from trygg.sinks import Batch, OutboxSink, Sink
 from trygg.store.repository import PreparedRows, Store
 
-#: Lines per round: a round is one transaction and each actor's share of it one call.
-ROUND_LINES = 20_000
+#: Lines per round: a round is one transaction and each actor's share of it one call. As large
+#: as a single process's batch (``TRYGG_SCAN_BATCH_SIZE``): each round writes the state of
+#: every conversation it touched, and on the bench stream rounds of 20,000 wrote three times the
+#: state rows of one 50,000-line round (the actors serialise them, the driver writes them).
+ROUND_LINES = BATCH_SIZE
 _ROUTE_FIELDS = ("conversation_id", "sender_id", "reporter_id", "user_id")
 
 
