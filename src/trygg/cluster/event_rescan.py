@@ -54,7 +54,7 @@ from typing import Any
 import orjson
 from sqlalchemy import delete, update
 
-from trygg.cluster.ray_scan import _partition, partition_of
+from trygg.cluster.ray_scan import _partition
 from trygg.cluster.rescan import _rescan_policy
 from trygg.compose import Settings, build_pipeline, output_sinks
 from trygg.decision import ACTIONS, Decision, severity
@@ -462,4 +462,4 @@ def _replay_on_ray_data(
         yield changes, None
 
 
-__all__ = ["Change", "Replayer", "RescanReport", "archive_chunks", "partition_of", "record_changes", "rescan_events"]
+__all__ = ["Change", "Replayer", "RescanReport", "archive_chunks", "escalates", "record_changes", "rescan_events"]
