@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from trygg import __version__
+from trygg import GC_THRESHOLDS, __version__
 
 app = typer.Typer(
     name="trygg",
@@ -493,13 +493,6 @@ def _register_commands() -> None:
 
 
 _register_commands()
-
-
-#: Garbage-collector thresholds for trygg's long-running jobs. An engine holds the state of
-#: tens of thousands of conversations; at Python's default (a collection every 700 new container
-#: objects) the collector re-walks that state so often that it cost about a fifth of a scan's
-#: time. Every 20,000 objects keeps cyclic garbage small and the collector's share near 5%.
-GC_THRESHOLDS = (20_000, 20, 10)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -240,21 +240,41 @@ def write_outcome(outcome: BatchOutcome, store: Store | None, outboxes: Sequence
     """Persist a batch in one transaction (its exactly-once outputs' bytes with it), then
     append those outputs and hand the batch to the other sinks."""
     payloads = {sink.key: sink.render(outcome.decisions, outcome.alerts) for sink in outboxes}
-    if store is not None:
-        store.write_batch(
+
+    def persist(outbox: dict[str, tuple[int, bytes]]) -> None:
+        store.write_batch(  # type: ignore[union-attr]
             outcome.events,
             outcome.decisions,
             outcome.conversations,
             outcome.users,
             outcome.alerts,
-            outbox={sink.key: (sink.end + len(payloads[sink.key]), payloads[sink.key]) for sink in outboxes},
+            outbox=outbox,
             media_hashes=outcome.media_hashes,
         )
+
+    commit_outputs(persist if store is not None else None, outboxes, payloads, sinks, lambda: Batch(outcome.decided, outcome.alerts))
+
+
+def commit_outputs(
+    persist: Callable[[dict[str, tuple[int, bytes]]], None] | None,
+    outboxes: Sequence[OutboxSink],
+    payloads: Mapping[str, bytes],
+    sinks: Sequence[Sink],
+    batch: Callable[[], Batch],
+) -> None:
+    """The order every runner ends a batch in: ``persist`` commits the batch with each
+    exactly-once output's bytes (``payloads``) and where the output stands with them, then the
+    outputs are appended, then the other sinks get the ``batch`` (made only when there are any)."""
+    outbox = {sink.key: (sink.end + len(payloads[sink.key]), payloads[sink.key]) for sink in outboxes}
+    if persist is not None:
+        persist(outbox)
     for sink in outboxes:
-        sink.append(payloads[sink.key], sink.end + len(payloads[sink.key]))
-    batch = Batch(outcome.decided, outcome.alerts)
-    for sink in sinks:
-        sink.write(batch)
+        end, payload = outbox[sink.key]
+        sink.append(payload, end)
+    if sinks:
+        made = batch()
+        for sink in sinks:
+            sink.write(made)
 
 
 def _parties(events: list[Event]) -> tuple[set[str], set[str]]:

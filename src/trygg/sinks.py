@@ -15,7 +15,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any, Protocol, runtime_checkable
 
 from trygg.decision import Decision
@@ -29,6 +29,13 @@ class Batch:
 
     decided: Sequence[tuple[Event, Decision]]
     alerts: Sequence[Mapping[str, Any]] = ()
+    #: Who each decision is about, by event id, where the engine that decided is not at hand
+    #: (a cluster worker read it right after its decision): ``trygg.cases.intake.CaseInput``
+    #: or None. A sink that needs the parties reads them here first, else from its engine.
+    parties: Mapping[str, Any] = field(default_factory=dict)
+    #: The decisions replace ones given for the same events before (``trygg rescan --events``):
+    #: an output that announces decisions once per event announces each changed one once more.
+    redecided: bool = False
 
     @property
     def decisions(self) -> list[Decision]:
@@ -85,6 +92,10 @@ class OutboxSink(Protocol):
     sink cuts its output back to before that batch and appends it once more: whether the crash
     came before the commit, between the commit and the write, or half way through the write,
     the output ends holding every committed batch once and nothing uncommitted.
+
+    A sink whose bytes are one piece per decision, in order, whatever the alerts, may say so
+    with a ``render_decision`` attribute: a plain function of one decision (picklable, so a
+    cluster worker renders its own share and the writer only concatenates the shares).
     """
 
     key: str
@@ -97,6 +108,11 @@ class OutboxSink(Protocol):
     def append(self, payload: bytes, end: int) -> None: ...
 
     def close(self) -> None: ...
+
+
+def decision_line(decision: Decision) -> bytes:
+    """One decision as a line of ``trygg scan --decisions`` (what :class:`JsonlDecisionSink` writes)."""
+    return (json.dumps(decision.as_dict(), ensure_ascii=False) + "\n").encode("utf-8")
 
 
 class RecoveryError(RuntimeError):
@@ -119,7 +135,11 @@ class ExactlyOnceJsonlSink:
         self._handle: IO[bytes] | None = None
 
     def render(self, decisions: Sequence[Decision], alerts: Sequence[Mapping[str, Any]]) -> bytes:  # noqa: ARG002
-        return "".join(json.dumps(d.as_dict(), ensure_ascii=False) + "\n" for d in decisions).encode("utf-8")
+        return b"".join(map(decision_line, decisions))
+
+    #: Its bytes are one line per decision, alerts aside: a partitioned runner renders each
+    #: worker's share where it was decided (see :class:`OutboxSink`).
+    render_decision = staticmethod(decision_line)
 
     def recover(self, committed: tuple[int, bytes] | None) -> None:
         handle = self.path.open("r+b" if self.path.exists() else "w+b")

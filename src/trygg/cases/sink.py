@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from trygg.cases import cases, outbox
 from trygg.cases.cases import CasePolicy
 from trygg.cases.intake import case_input
+from trygg.decision import Decision
 from trygg.sinks import Batch
 
 #: Outbox kind of a decision webhook.
@@ -51,7 +52,8 @@ class CaseSink:
             return  # most batches: nothing to file, nothing to announce
         with Session(self.database) as session, session.begin():
             for event, decision in wanted:
-                item = case_input(self.engine, event, decision)
+                event_id = decision.event_id
+                item = batch.parties[event_id] if event_id in batch.parties else case_input(self.engine, event, decision)
                 case_id = cases.record_decision(session, item, self.policy) if item is not None else None
                 if case_id:
                     self.linked[decision.event_id] = case_id
@@ -59,7 +61,14 @@ class CaseSink:
                     payload = {"type": KIND_DECISION, **decision.as_dict()}
                     if case_id:
                         payload["case_id"] = case_id
-                    outbox.enqueue(session, KIND_DECISION, payload, dedupe_key=f"decision:{decision.event_id}")
+                    outbox.enqueue(session, KIND_DECISION, payload, dedupe_key=_webhook_key(decision, batch.redecided))
 
     def close(self) -> None:
         return None
+
+
+def _webhook_key(decision: Decision, redecided: bool) -> str:
+    """One webhook per decided event; a decision a rescan changed is one more, once per
+    change (its actions name it), however often the rescan is rerun."""
+    key = f"decision:{decision.event_id}"
+    return f"{key}:rescan:{'+'.join(decision.actions)}" if redecided else key

@@ -6,12 +6,18 @@ Engine (built by :func:`trygg.compose.build_engine`, like every engine). Events 
 conversation go by their sender (or reporter). Account events (a declared age) are broadcast
 to every actor: any conversation may involve the user, and applying one twice is a no-op.
 
-The driver reads the input in rounds, gives each actor its share of a round, and writes what
-the actors decided through the same path as a single process (:func:`trygg.scan.write_outcome`:
-one transaction per round, exactly-once outputs, then the sinks). Actors only read the store
-(which events are stored, the state of conversations they meet for the first time); one writer
-keeps SQLite usable and makes a round's outputs commit together. The driver sends round k+1
-before it writes round k, so the actors decide while the database writes.
+The driver reads the input in rounds, gives each actor its share of a round (two byte strings:
+line numbers and lines), and writes what the actors decided in the order a single process
+writes (:func:`trygg.scan.commit_outputs`: one transaction per round with the exactly-once
+outputs' bytes, then the outputs, then the sinks). An actor sends back only what the writer
+needs, made where it was decided: its rows through the store's bind processors
+(:meth:`~trygg.store.repository.Store.prepare_batch`, the state's JSON serialised there) and
+its lines of each exactly-once output (``render_decision``); events and decisions themselves
+travel only when the driver has sinks that need them. So the driver parses a line only to
+route it and otherwise concatenates and writes. Actors only read the store (which events are
+stored, the state of conversations they meet for the first time); one writer keeps SQLite
+usable and makes a round's outputs commit together. The driver sends round k+1 before it
+writes round k, so the actors decide while the database writes.
 
 Equal to a single process, line for line (``tests/test_ray_scan.py``), when no user's age
 evidence crosses partitions within a round: an age picture is kept by each actor that sees the
@@ -22,22 +28,30 @@ One Ray scan per database at a time: actors own their partitions and do not lock
 
 from __future__ import annotations
 
+import gc
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
 import orjson
 
+from trygg import GC_THRESHOLDS
 from trygg.compose import Settings, build_engine
+from trygg.decision import Decision
 from trygg.engine import MAX_SEEN_IDS
 from trygg.events import EventError, parse_line
-from trygg.scan import _USER_FIELDS, BatchDecider, BatchOutcome, ScanReport, _valid_events, write_outcome
-from trygg.sinks import OutboxSink, Sink
-from trygg.store.repository import Store
+from trygg.scan import _USER_FIELDS, BATCH_SIZE, BatchDecider, ScanReport, _valid_events, commit_outputs
+from trygg.sinks import Batch, OutboxSink, Sink
+from trygg.store.repository import PreparedRows, Store
 
-#: Lines per round: a round is one transaction and each actor's share of it one call.
-ROUND_LINES = 20_000
+#: Lines per round: a round is one transaction and each actor's share of it one call. As large
+#: as a single process's batch (``TRYGG_SCAN_BATCH_SIZE``): each round writes the state of
+#: every conversation it touched, and on the bench stream rounds of 20,000 wrote three times the
+#: state rows of one 50,000-line round (the actors serialise them, the driver writes them).
+ROUND_LINES = BATCH_SIZE
 _ROUTE_FIELDS = ("conversation_id", "sender_id", "reporter_id", "user_id")
 
 
@@ -46,43 +60,98 @@ def partition_of(key: str, partitions: int) -> int:
     return zlib.crc32(key.encode("utf-8")) % partitions
 
 
+@dataclass
+class PartitionResult:
+    """One actor's share of a round, as the writer needs it and no more: its rows already
+    prepared for the database (the state's JSON serialised where it was made), its lines of
+    each exactly-once output already rendered, and the events and decisions themselves only
+    when the writer has sinks that need them. Shipping and unpickling whole events and
+    decisions cost the writer about a third of what deciding them cost the actor."""
+
+    rows: PreparedRows
+    users: dict[str, dict]
+    account_only_users: dict[str, dict]
+    alerts: list[dict]
+    media_hashes: list[dict]
+    payloads: dict[str, bytes]
+    decided: list[tuple[Any, Decision]]
+    processed: int
+    duplicates: int
+    decisions: int
+    severe_decisions: int
+    errors: list[EventError]
+    warnings: list[str]
+    first_seen: dict[str, int]
+
+
 class PartitionWorker:
     """One actor: an Engine and the conversations of its partition."""
 
     def __init__(self, settings: Settings, database_url: str, index: int = 0, partitions: int = 1) -> None:
-        store = Store(database_url)
-        self._decider = BatchDecider(build_engine(settings, store=store), store, owns_partition=True)
+        gc.set_threshold(*GC_THRESHOLDS)  # as the trygg command runs: the actor is a long-running job
+        self._store = Store(database_url)
+        engine = build_engine(settings, store=self._store)
+        self._decider = BatchDecider(engine, self._store, owns_partition=True)
         self.index, self.partitions = index, partitions
+        _warm_up(settings, engine)
+
 
     def ready(self) -> bool:
         """Answers once the actor is built (its engine and model loaded)."""
         return True
 
-    def decide(self, lines: list[tuple[int, bytes]]) -> tuple[BatchOutcome, dict[str, Any]]:
-        """Decide this actor's share of a round; returns the outcome and the round's counts."""
+    def decide(
+        self, share: tuple[bytes, bytes], renderers: Mapping[str, Callable[[Decision], bytes]] | None = None, ship_decided: bool = False
+    ) -> PartitionResult:
+        """Decide this actor's share of a round (:meth:`Share.packed`). ``renderers``: each
+        exactly-once output whose lines this actor renders (key -> a function of one decision);
+        ``ship_decided``: the writer needs the events and decisions themselves (sinks, or
+        outputs it renders)."""
         report = ScanReport()
         seen: dict[str, None] = {}
-        parsed = [parse_line(raw, number) for number, raw in lines]
+        parsed = [parse_line(raw, number) for number, raw in Share.unpack(share)]
         events = _valid_events(parsed, report, seen)
-        first_seen = {}
+        first_seen: dict[str, int] = {}
         for line in parsed:
             if line.event is not None and (cid := line.event.__dict__.get("conversation_id")) and cid not in first_seen:
                 first_seen[cid] = line.line
         outcome = self._decider.decide(events, report)
-        outcome.users, account_only = self._own_users(events, outcome.users)
+        decided = self._answered_here(outcome.decided, report)
+        moved, account_only = self._own_users(events, outcome.users)
         engine = self._decider.engine
-        counts = {
-            "processed": report.processed,
-            "duplicates": report.duplicates,
-            "decisions": report.decisions,
-            "severe_decisions": report.severe_decisions,
-            "errors": report.errors,
-            "first_seen": first_seen,
-            "warnings": [f"{event_id}: {message}" for event_id, message in engine.warnings],
-            "account_only_users": account_only,
-        }
+        warnings = [f"{event_id}: {message}" for event_id, message in engine.warnings]
         engine.warnings.clear()
-        return outcome, counts
+        decisions = [decision for _event, decision in decided]
+        return PartitionResult(
+            rows=self._store.prepare_batch(outcome.events, decisions, outcome.conversations),
+            users=moved,
+            account_only_users=account_only,
+            alerts=outcome.alerts,
+            media_hashes=outcome.media_hashes,
+            payloads={key: b"".join(map(render, decisions)) for key, render in (renderers or {}).items()},
+            decided=decided if ship_decided else [],
+            processed=report.processed,
+            duplicates=report.duplicates,
+            decisions=report.decisions,
+            severe_decisions=report.severe_decisions,
+            errors=report.errors,
+            warnings=warnings,
+            first_seen=first_seen,
+        )
+
+    def _answered_here(self, decided: list[tuple[Any, Decision]], report: ScanReport) -> list[tuple[Any, Decision]]:
+        """The decisions this actor answers for. Account events go to every actor (each
+        partition needs the ages) and each answers them alike; the actor owning the user's
+        partition gives the one answer a single process gives."""
+        kept = []
+        for event, decision in decided:
+            fields = event.__dict__
+            if fields.get("type") == "account" and partition_of(fields["user_id"], self.partitions) != self.index:
+                report.decisions -= 1
+                report.severe_decisions -= int(decision.severe)
+                continue
+            kept.append((event, decision))
+        return kept
 
     def _own_users(self, events: list[Any], users: dict[str, dict]) -> tuple[dict[str, dict], dict[str, dict]]:
         """The age pictures this actor may write: those its own events moved (messages, media,
@@ -107,6 +176,47 @@ class PartitionWorker:
         self._decider.load_for_summary(conversation_ids)
         engine = self._decider.engine
         return {cid: engine.summary(cid) for cid in conversation_ids if cid in engine.conversations}
+
+
+class Share:
+    """One actor's lines of a round, sent as two byte strings (the line numbers, and the lines
+    joined by newlines, which no stripped line holds) rather than a list of tuples that Ray
+    serialises item by item."""
+
+    __slots__ = ("lines", "numbers")
+
+    def __init__(self) -> None:
+        self.numbers = array("q")
+        self.lines: list[bytes] = []
+
+    def add(self, number: int, raw: bytes) -> None:
+        self.numbers.append(number)
+        self.lines.append(raw)
+
+    def packed(self) -> tuple[bytes, bytes]:
+        return self.numbers.tobytes(), b"\n".join(self.lines)
+
+    @staticmethod
+    def unpack(packed: tuple[bytes, bytes]) -> list[tuple[int, bytes]]:
+        numbers = array("q")
+        numbers.frombytes(packed[0])
+        return list(zip(numbers, packed[1].split(b"\n"))) if numbers else []
+
+
+#: Texts the actor's warm-up decides on a throwaway engine, one per language the packs settle on.
+_WARM_TEXTS = ("hej hur mår du, vad gör du ikväll", "hey how are you, what are you doing tonight")
+
+
+def _warm_up(settings: Settings, engine: Any) -> None:
+    """Decide a message or two on a throwaway engine with this actor's model, so what a
+    long-running process loads once (the language detector's models, first-use caches) is
+    loaded while the actor starts, not in its first round; the actor's own engine stays
+    untouched (a warm-up conversation must never reach the store)."""
+    from trygg.events import MessageEvent
+
+    spare = build_engine(settings.model_copy(update={"media": False}), model=engine.model)
+    for number, text in enumerate(_WARM_TEXTS):
+        spare.process(MessageEvent(type="message", event_id=f"warm-{number}", conversation_id=f"warm-{number}", sender_id="a", text=text))
 
 
 class _Router:
@@ -187,13 +297,17 @@ def scan_on_ray(
     for sink in outboxes:
         sink.recover(store.sink_position(sink.key))
     plain_sinks = [sink for sink in sinks if sink not in outboxes]
+    # Outputs the actors render (one piece per decision); the rest the driver renders from the
+    # decisions the actors then ship.
+    renderers = {sink.key: render for sink in outboxes if (render := getattr(sink, "render_decision", None)) is not None}
+    ship_decided = bool(plain_sinks) or len(renderers) < len(outboxes)
 
     report = ScanReport()
     router = _Router(workers)
     first_seen: dict[str, int] = {}
     pending: list[Any] | None = None
     for chunk in _rounds(lines, round_lines):
-        shares: list[list[tuple[int, bytes]]] = [[] for _ in range(workers)]
+        shares = [Share() for _ in range(workers)]
         for number, raw in chunk:
             partition = router.route(raw)
             if partition == -2:
@@ -208,16 +322,16 @@ def scan_on_ray(
                     continue
                 report.accounts += 1
                 for share in shares:
-                    share.append((number, raw))
+                    share.add(number, raw)
             else:
-                shares[partition].append((number, raw))
+                shares[partition].add(number, raw)
         report.lines += len(chunk)
-        submitted = [actor.decide.remote(share) for actor, share in zip(actors, shares)]
+        submitted = [actor.decide.remote(share.packed(), renderers, ship_decided) for actor, share in zip(actors, shares)]
         if pending is not None:
-            _write_round(ray.get(pending), store, outboxes, plain_sinks, report, first_seen)
+            _write_round(ray.get(pending), store, outboxes, renderers, plain_sinks, report, first_seen)
         pending = submitted
     if pending is not None:
-        _write_round(ray.get(pending), store, outboxes, plain_sinks, report, first_seen)
+        _write_round(ray.get(pending), store, outboxes, renderers, plain_sinks, report, first_seen)
 
     order = sorted(first_seen, key=first_seen.__getitem__)
     owned: list[list[str]] = [[] for _ in range(workers)]
@@ -234,35 +348,45 @@ def scan_on_ray(
 
 
 def _write_round(
-    results: list[tuple[BatchOutcome, dict[str, Any]]],
+    results: list[PartitionResult],
     store: Store,
     outboxes: list[OutboxSink],
+    renderers: Mapping[str, Callable[[Decision], bytes]],
     sinks: list[Sink],
     report: ScanReport,
     first_seen: dict[str, int],
 ) -> None:
-    merged = BatchOutcome()
+    """One round through the single-process order (:func:`trygg.scan.commit_outputs`): one
+    transaction with the outputs' bytes, then the outputs, then the sinks."""
     account_only: dict[str, dict] = {}
-    for outcome, counts in results:
-        merged.extend(outcome)
-        account_only.update(counts["account_only_users"])
-        report.processed += counts["processed"]
-        report.duplicates += counts["duplicates"]
-        report.decisions += counts["decisions"]
-        report.severe_decisions += counts["severe_decisions"]
-        report.errors.extend(error for error in counts["errors"])
-        report.warnings.extend(counts["warnings"])
-        for cid, line in counts["first_seen"].items():
+    users: dict[str, dict] = {}
+    alerts: list[dict] = []
+    media_hashes: list[dict] = []
+    for result in results:
+        account_only.update(result.account_only_users)
+        users.update(result.users)
+        alerts += result.alerts
+        media_hashes += result.media_hashes
+        report.processed += result.processed
+        report.duplicates += result.duplicates
+        report.decisions += result.decisions
+        report.severe_decisions += result.severe_decisions
+        report.errors.extend(result.errors)
+        report.warnings.extend(result.warnings)
+        for cid, line in result.first_seen.items():
             if cid not in first_seen or line < first_seen[cid]:
                 first_seen[cid] = line
-    # Account events go to every actor (each partition needs the ages), and each answers them
-    # alike: one answer per event, as a single process gives.
-    answered: set[str] = set()
-    once = [(event, d) for event, d in merged.decided if d.event_id not in answered and not answered.add(d.event_id)]
-    report.decisions -= len(merged.decided) - len(once)
-    merged.decided = once
-    merged.users = {**account_only, **merged.users}
-    write_outcome(merged, store, outboxes, sinks)
+    decided = [pair for result in results for pair in result.decided]
+    decisions = [decision for _event, decision in decided]
+    payloads = {
+        sink.key: b"".join(result.payloads[sink.key] for result in results) if sink.key in renderers else sink.render(decisions, alerts)
+        for sink in outboxes
+    }
+
+    def persist(outbox: dict[str, tuple[int, bytes]]) -> None:
+        store.write_prepared([result.rows for result in results], {**account_only, **users}, alerts, outbox, media_hashes)
+
+    commit_outputs(persist, outboxes, payloads, sinks, lambda: Batch(decided, alerts))
 
 
 def join_cluster(address: str | None, workers: int) -> None:

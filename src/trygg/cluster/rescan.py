@@ -11,9 +11,8 @@ bank's action and ``report``, merged into a decision the event already had, with
 ``hash_match`` reason that names the bank, the entry and the distance). Re-running a rescan
 adds nothing: an event that already holds a reason for an entry is not matched to it again.
 
-What cannot be rescanned: messages. The store keeps no message text (a SHA-256 of it), so a
-changed model or changed patterns cannot be re-run on stored conversations; a platform that
-wants that must replay its own message archive through ``trygg scan``.
+Messages are rescanned from the platform's own archive, not from the store (which keeps no
+message text): ``trygg rescan --events``, :mod:`trygg.cluster.event_rescan`.
 """
 
 from __future__ import annotations

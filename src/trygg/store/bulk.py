@@ -11,7 +11,7 @@ the same SQLite datetime text, the same JSON serialiser) and sends plain paramet
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -46,23 +46,45 @@ class BulkStatement:
         self, connection: Connection, rows: Sequence[Mapping[str, Any]], constants: Mapping[str, Any] | None = None
     ) -> None:
         """Write ``rows`` (each with every column not in ``constants``) in one ``executemany``."""
-        if not rows:
-            return
         constants = constants or {}
+        self.execute_prepared(connection, self.prepare(rows, constants), constants)
+
+    def prepare(self, rows: Sequence[Mapping[str, Any]], constants: Iterable[str] = ()) -> list[tuple[Any, ...]]:
+        """Each row's values for the columns not in ``constants``, through their bind processors:
+        plain tuples, which :meth:`execute_prepared` writes as they are. A cluster worker
+        prepares its rows (the JSON of conversation state is most of the work) and the process
+        that writes only sends them."""
+        if not rows:
+            return []
         varying = [name for name in self.columns if name not in constants]
-        fixed = tuple(self._process(name, constants[name]) for name in self.columns if name in constants)
         take = itemgetter(*varying)
         processed = [(i, self._processors[name]) for i, name in enumerate(varying) if name in self._processors]
-        # Values come out as (varying..., constants...); ``order`` puts them in the SQL's order.
-        source = [*varying, *(name for name in self.columns if name in constants)]
-        order = itemgetter(*(source.index(name) for name in self.columns))
-        parameters: list[Any] = []
+        prepared: list[tuple[Any, ...]] = []
         for row in rows:
             values = list(take(row)) if len(varying) > 1 else [take(row)]
             for i, processor in processed:
                 if values[i] is not None:
                     values[i] = processor(values[i])
-            parameters.append(order((*values, *fixed)))
+            prepared.append(tuple(values))
+        return prepared
+
+    def execute_prepared(
+        self, connection: Connection, prepared: Sequence[tuple[Any, ...]], constants: Mapping[str, Any] | None = None
+    ) -> None:
+        """Write rows made by :meth:`prepare` with the same ``constants`` names, in one ``executemany``."""
+        if not prepared:
+            return
+        constants = constants or {}
+        fixed = tuple(self._process(name, constants[name]) for name in self.columns if name in constants)
+        # Values come out as (varying..., constants...); ``order`` puts them in the SQL's order.
+        source = [*(name for name in self.columns if name not in constants), *(name for name in self.columns if name in constants)]
+        if source == list(self.columns):
+            parameters: list[Any] = [(*values, *fixed) for values in prepared] if fixed else list(prepared)
+        else:
+            order = itemgetter(*(source.index(name) for name in self.columns))
+            parameters = [order((*values, *fixed)) for values in prepared]
+        if len(self.columns) == 1 and parameters and not isinstance(parameters[0], tuple):
+            parameters = [(value,) for value in parameters]
         if self._positions is None:
             parameters = [dict(zip(self.columns, values)) for values in parameters]
         connection.exec_driver_sql(self.sql, parameters)

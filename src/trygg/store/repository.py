@@ -9,6 +9,7 @@ re-run resumes instead of failing or double-counting.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -28,6 +29,17 @@ from trygg.store.tables import AlertRow, ConversationRow, DecisionRow, EventRow,
 #: SQLite (3.32+) allows 32766 bound parameters and PostgreSQL 65535; lookups by id are chunked
 #: below both, in chunks large enough that a batch takes a handful of queries.
 _ID_CHUNK = 5000
+#: The columns a batch's write stamps with its commit time (the same in every row).
+_WRITE_TIMES = ("ingested_at", "decided_at", "updated_at")
+
+
+@dataclass
+class PreparedRows:
+    """A batch's event, decision and conversation rows, bind-processed (:meth:`Store.prepare_batch`)."""
+
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    decisions: list[tuple[Any, ...]] = field(default_factory=list)
+    conversations: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def _now() -> datetime:
@@ -120,6 +132,31 @@ class Store:
                 out.update((row[0], row[1]) for row in connection.execute(select(key, value).where(key.in_(chunk))))
         return out
 
+    def load_event_rows(self, event_ids: Iterable[str]) -> dict[str, tuple[Any, ...]]:
+        """What the store holds of these events: ``{event_id: (type, conversation_id, sender_id,
+        recipient_id, text_sha256)}``, the fields :func:`event_key` gives an event."""
+        ids = list(event_ids)
+        out: dict[str, tuple[Any, ...]] = {}
+        columns = (EventRow.event_id, *(getattr(EventRow, name) for name in _EVENT_KEY))
+        with self.engine.connect() as connection:
+            for start in range(0, len(ids), _ID_CHUNK):
+                chunk = ids[start : start + _ID_CHUNK]
+                out.update((row[0], tuple(row[1:])) for row in connection.execute(select(*columns).where(EventRow.event_id.in_(chunk))))
+        return out
+
+    def load_decisions(self, event_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored decisions of these events (only decisions other than ``allow`` are
+        stored): ``{event_id: {actions, risk, reasons, policy}}``."""
+        ids = list(event_ids)
+        out: dict[str, dict[str, Any]] = {}
+        columns = (DecisionRow.event_id, DecisionRow.actions, DecisionRow.risk, DecisionRow.reasons, DecisionRow.policy)
+        with self.engine.connect() as connection:
+            for start in range(0, len(ids), _ID_CHUNK):
+                chunk = ids[start : start + _ID_CHUNK]
+                for row in connection.execute(select(*columns).where(DecisionRow.event_id.in_(chunk))):
+                    out[row[0]] = {"actions": list(row[1]), "risk": float(row[2]), "reasons": list(row[3]), "policy": row[4]}
+        return out
+
     def alerted_conversations(self, conversation_ids: Iterable[str]) -> set[str]:
         return self._existing(AlertRow.conversation_id, list(conversation_ids))
 
@@ -156,7 +193,14 @@ class Store:
         """Persist one batch atomically: new events, non-allow decisions, state and alerts,
         the PDQ hashes of its media, and for each exactly-once output (``outbox``: key to the
         output's length with this batch in it, and the batch's bytes) where it stands."""
-        now = _now()
+        self.write_prepared([self.prepare_batch(events, decisions, conversations)], users, alerts, outbox, media_hashes)
+
+    def prepare_batch(self, events: Iterable[Event], decisions: Iterable[Decision], conversations: Mapping[str, dict]) -> PreparedRows:
+        """The rows of a batch's events, non-allow decisions and conversation state, through the
+        columns' bind processors (the state's JSON serialised): plain tuples that any process
+        holding this database's dialect writes with :meth:`write_prepared`. A cluster worker
+        prepares its own; the writer then only sends them."""
+        writes = self._writes
         event_rows = [_event_row(event) for event in events if event.__dict__.get("event_id")]
         decision_rows = [
             {
@@ -179,12 +223,31 @@ class Store:
             }
             for cid, state in conversations.items()
         ]
+        return PreparedRows(
+            writes["events"].prepare(event_rows, _WRITE_TIMES),
+            writes["decisions"].prepare(decision_rows, _WRITE_TIMES),
+            writes["conversations"].prepare(conversation_rows, _WRITE_TIMES),
+        )
+
+    def write_prepared(
+        self,
+        prepared: Iterable[PreparedRows],
+        users: Mapping[str, dict],
+        alerts: Iterable[Mapping[str, Any]] = (),
+        outbox: Mapping[str, tuple[int, bytes]] | None = None,
+        media_hashes: Iterable[Mapping[str, Any]] = (),
+    ) -> None:
+        """:meth:`write_batch` for rows made by :meth:`prepare_batch` (one or several: the
+        partitions of a round, which own disjoint events and conversations), in one transaction."""
+        now = _now()
+        times = {name: now for name in _WRITE_TIMES}
+        parts = list(prepared)
         user_rows = [{"user_id": uid, "age_picture": picture} for uid, picture in users.items()]
         writes = self._writes
         with self.engine.begin() as connection:
-            writes["events"].execute(connection, event_rows, {"ingested_at": now})
-            writes["decisions"].execute(connection, decision_rows, {"decided_at": now})
-            writes["conversations"].execute(connection, conversation_rows, {"updated_at": now})
+            for name in ("events", "decisions", "conversations"):
+                rows = [row for part in parts for row in getattr(part, name)]
+                writes[name].execute_prepared(connection, rows, {key: times[key] for key in _WRITE_TIMES if key in writes[name].columns})
             writes["users"].execute(connection, user_rows, {"updated_at": now})
             writes["alerts"].execute(connection, list(alerts), {"raised_at": now})
             writes["media_hashes"].execute(connection, list(media_hashes), {"stored_at": now})
@@ -206,6 +269,18 @@ class Store:
                 },
             )
         )
+
+
+#: The fields of an event row that say which event it is (its time aside: stored as each
+#: dialect stores it).
+_EVENT_KEY = ("type", "conversation_id", "sender_id", "recipient_id", "text_sha256")
+
+
+def event_key(event: Event) -> tuple[Any, ...]:
+    """An event's identity as its stored row has it (:meth:`Store.load_event_rows`): an archive
+    event whose key differs from the row stored under its id is another event (an id reused)."""
+    row = _event_row(event)
+    return tuple(row[name] for name in _EVENT_KEY)
 
 
 def _event_row(event: Event) -> dict[str, Any]:

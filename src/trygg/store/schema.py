@@ -37,6 +37,7 @@ from trygg.store.base import Base
 #: SQLAlchemy, so in practice all of them import.
 TABLE_MODULES: tuple[str, ...] = (
     "trygg.store.tables",
+    "trygg.store.rescan_tables",
     "trygg.api.keys",
     "trygg.api.audit",
     "trygg.media.store",
