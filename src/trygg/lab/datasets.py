@@ -43,6 +43,19 @@ class DataMissing(FileNotFoundError):
     """The shared data folder (or one data set in it) is not on this machine."""
 
 
+def lines_from(lines: list[str], start: int, target_chars: int) -> list[str]:
+    """Consecutive lines from ``start`` until they hold ``target_chars`` characters (a stretch
+    of chat for training or a transcript; the last line is kept whole)."""
+    out: list[str] = []
+    size = 0
+    for line in lines[start:]:
+        out.append(line)
+        size += len(line) + 1
+        if size >= target_chars:
+            break
+    return out
+
+
 def shared_data_dir() -> Path | None:
     """``$TRYGG_SHARED_DATA``, else ``../shared/data`` beside the checkout; None when absent."""
     candidates = []

@@ -122,14 +122,7 @@ def _stretch(lines: Sequence[str], rng: np.random.Generator) -> tuple[list[str],
     """A random stretch of consecutive lines, about 120 to MAX_CHARS characters, and its kind."""
     target = int(rng.integers(120, MAX_CHARS + 1))
     start = int(rng.integers(0, max(1, len(lines) - 3)))
-    out: list[str] = []
-    size = 0
-    for line in lines[start:]:
-        out.append(line)
-        size += len(line) + 1
-        if size >= target:
-            break
-    return out, ("window" if rng.random() < 0.5 else "chunk")
+    return datasets.lines_from(list(lines), start, target), ("window" if rng.random() < 0.5 else "chunk")
 
 
 def _examples_from(

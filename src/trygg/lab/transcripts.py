@@ -38,14 +38,7 @@ def _chunk(lines: Sequence[str], rng: random.Random) -> str:
     joiner = "\n" if rng.random() < 0.5 else " "
     target = rng.randint(MIN_CHARS, MAX_CHARS)
     start = rng.randrange(max(1, len(lines) - 4))
-    out: list[str] = []
-    size = 0
-    for line in lines[start:]:
-        out.append(line)
-        size += len(line) + 1
-        if size >= target:
-            break
-    return joiner.join(out)
+    return joiner.join(datasets.lines_from(list(lines), start, target))
 
 
 def transcript_set(per_source: int = 150, root: Any = None) -> tuple[list[MessageEvent], dict[str, dict[str, Any]]]:
