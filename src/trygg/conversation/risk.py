@@ -32,8 +32,6 @@ Context (issue 9, :class:`Context`), all 0 when unknown:
     z -= PROTECTED * p           the counterpart gave safety advice about someone else
     risk = max(risk, SEVERE_RISK)  when a severe pattern holds (trygg.conversation.severe),
                                    unless p is present (the words were a retold stranger's)
-    risk = max(risk, TRANSCRIPT_RISK)  when the candidate sent a transcript the semantic model
-                                   reads as predatory (trygg.detectors.transcript), unless p
 
 ``f`` is 1 for a parent or guardian the platform knows of (``relationship`` event), less for
 other links, and at most :data:`TEXT_FAMILY` from family cues in the text ("love, grandma"):
@@ -59,7 +57,7 @@ import math
 from dataclasses import dataclass
 
 from trygg.conversation.severe import SEVERE_RISK, severe_pattern
-from trygg.taxonomy import DETECTOR_FAMILIES, FAMILY_STAGE, STAGES
+from trygg.taxonomy import FAMILY_STAGE, STAGES
 
 #: Weight of each family's (decayed, max) score in the evidence sum.
 WEIGHTS: dict[str, float] = {
@@ -152,11 +150,6 @@ PROTECTED = 3.0
 CONTEXT_PRESENT = 0.5
 #: Families not lowered by a family link.
 _NOT_FAMILY_LOWERED = frozenset({"threat"})
-#: Risk a message that is a predatory chat transcript lifts its sender to: an alert held for a
-#: moderator (the policy's review threshold), not a report, since no speaker in it can be named.
-TRANSCRIPT_RISK = 0.75
-#: The family of that signal (one of trygg.taxonomy's DETECTOR_FAMILIES: no pack defines it).
-TRANSCRIPT = DETECTOR_FAMILIES[0]
 #: Half-life, in conversation messages, of a signal's weight.
 HALF_LIFE_MESSAGES = 200.0
 
@@ -327,9 +320,6 @@ def _fuse(
         contributions.sort(key=_largest_first)
     risk = _sigmoid(z)
     severe = None if protected else severe_pattern(scores, p_minor_target, context.distress)
-    if not protected and TRANSCRIPT in scores and risk < TRANSCRIPT_RISK:
-        risk = TRANSCRIPT_RISK
-        stages.add(len(STAGES) - 1)
     if severe is not None:
         risk = max(risk, SEVERE_RISK)
         label = severe

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 
 from trygg.age.picture import AgePicture
 from trygg.conversation.relationships import RelationshipBook
-from trygg.conversation.risk import CONTEXT_PRESENT, NO_CONTEXT, STAGES, TEXT_FAMILY, TRANSCRIPT, WEIGHTS, Context, Fusion, decayed, fuse
+from trygg.conversation.risk import CONTEXT_PRESENT, NO_CONTEXT, STAGES, TEXT_FAMILY, WEIGHTS, Context, Fusion, decayed, fuse
 from trygg.signals.base import Signal
+from trygg.taxonomy import DETECTOR_FAMILIES
 
 #: Participants tracked per conversation; the least recently active one is dropped beyond this.
 MAX_PARTICIPANTS = 32
@@ -51,6 +52,15 @@ AGE_GAP = 3
 PEER_FLOOR = 0.4
 #: Pseudo-family recorded when a participant is reported by another user.
 REPORT_FAMILY = "user_report"
+#: A message that is a chat transcript the semantic model reads as predatory
+#: (``trygg.detectors.transcript``; one of ``trygg.taxonomy.DETECTOR_FAMILIES``).
+TRANSCRIPT = DETECTOR_FAMILIES[0]
+#: Evidence that asks for a moderator whatever the text's tactics say, and the risk it lifts its
+#: candidate to (the policy's review level): a user's report (a human's judgement), and a
+#: predatory transcript (no speaker in it can be named, so it is read before anything further).
+#: A transcript retold with safety advice by the counterpart (protective talk) does not.
+REVIEW_FAMILIES = (REPORT_FAMILY, TRANSCRIPT)
+REVIEW_RISK = 0.75
 
 _BLANK = AgePicture("")
 
@@ -387,10 +397,10 @@ def _fuse_candidate(
     fusion = fuse(
         scores, _older_teen(me, other), p_minor, me.suspected_age_deception, crowd, model_p, context, _semantic_p(model_scores, uid)
     )
-    if REPORT_FAMILY in scores:
-        # A report is a human's judgement: it lifts the reported user's risk to at least the
-        # review level, whatever the text said.
-        fusion = Fusion(max(fusion.risk, 0.75), fusion.stage, fusion.label, fusion.contributions, fusion.severe, fusion.semantic)
+    if fusion.risk < REVIEW_RISK and (
+        REPORT_FAMILY in scores or (TRANSCRIPT in scores and context.protected < CONTEXT_PRESENT)
+    ):
+        fusion = Fusion(REVIEW_RISK, fusion.stage, fusion.label, fusion.contributions, fusion.severe, fusion.semantic)
     return fusion, me, other, model_p
 
 
@@ -605,10 +615,9 @@ def _reasons(
         entry = p["f"].get(family)
         if entry is not None:
             out.append(entry[4])
-    if REPORT_FAMILY in p["f"] and REPORT_FAMILY not in WEIGHTS:
-        out.insert(0, p["f"][REPORT_FAMILY][4])
-    if TRANSCRIPT in p["f"]:  # weighs nothing, sets a floor: name it first (trygg.detectors.transcript)
-        out.insert(0, p["f"][TRANSCRIPT][4])
+    for family in REVIEW_FAMILIES:  # they weigh nothing in the fusion but set its floor: first
+        if family in p["f"]:
+            out.insert(0, p["f"][family][4])
     out = out[: MAX_REASONS - 3]
     if me.suspected_age_deception:
         out.append({"signal": "suspected_age_deception", "score": round(me.p_adult, 3), "user": me.as_reason()})

