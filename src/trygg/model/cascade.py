@@ -27,6 +27,9 @@ Per message, :meth:`Cascade.update`:
    of the receipt), it holds at least :data:`MIN_WINDOW` messages, and at least :data:`EVERY`
    messages came since its last scoring (at most one encoder call every ``EVERY`` messages).
    A room where a cue came up long ago is not scored again: the cue must be in the window.
+   And the conversation must have stayed undecided for :data:`DWELL` messages in a row: one
+   that is still rising crosses the alert line on the cheap path alone (on the bench's stream,
+   every read without the dwell came one message before the cheap path alerted anyway).
    The risk band spares the encoder every conversation already decided: on the written
    corpus's dev split it cut encoder calls from 201 to 87 with the same conversations flagged.
    On the bench's stream it saves little: its harmful conversations (5%) pass through the band
@@ -75,6 +78,13 @@ EVERY = 6
 #: encoder). The policy's nudge threshold is 0.35; this is lower, so the semantic model can
 #: lift a conversation the rules only begin to suspect.
 GATE_RISK = 0.2
+#: Consecutive messages a conversation must have been undecided (fused risk in the band) before
+#: its window is read: one that the cheap path carries over the alert within a message or two
+#: needs no second opinion. On the bench's stream every encoder call came one message before
+#: the cheap path alerted by itself (45 of 45 at 10,000 messages), and on the written corpus's
+#: dev split a dwell of 3 kept the whole lift (grooming 31 of 82 flagged, as with 1) and
+#: dropped the one benign conversation the first reading had flagged.
+DWELL = 3
 #: Signal families that open the gate (the tactics the fusion weighs).
 GATE_FAMILIES = frozenset(WEIGHTS)
 
@@ -83,7 +93,7 @@ class CascadeState(ModelState):
     """The wrapped model's state (a dict: what is persisted) plus, in memory only, the window
     of recent texts and the gate's bookkeeping."""
 
-    __slots__ = ("window", "tactics", "since")
+    __slots__ = ("window", "tactics", "since", "undecided")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -91,6 +101,8 @@ class CascadeState(ModelState):
         #: Whether each message of the window passed the gate (same order and length).
         self.tactics: deque[bool] = deque(maxlen=WINDOW_MESSAGES)
         self.since = EVERY  # messages since the last scoring; a fresh window may be scored at once
+        #: Consecutive messages (this one included) that found the conversation undecided.
+        self.undecided = 0
 
 
 class Cascade:
@@ -136,8 +148,9 @@ class Cascade:
         state.tactics.append(passed)
         state.since += 1
         self.gated += passed
+        state.undecided = state.undecided + 1 if GATE_RISK <= prior_risk < self.alert_risk else 0
         if (
-            GATE_RISK <= prior_risk < self.alert_risk
+            state.undecided >= DWELL
             and state.since >= EVERY
             and len(state.window) >= MIN_WINDOW
             and sum(state.tactics) >= MIN_TACTICS
