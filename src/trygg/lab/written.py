@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 LABELS = ("grooming", "solicitation", "sextortion", "benign")
-LANGUAGES = ("sv", "en")
+LANGUAGES = ("sv", "en", "de", "nl")
 ROOMS = ("dm", "group")
 SPLITS = ("dev", "locked")
 #: The letter in a conversation id for each label: ``sv-g-017`` is Swedish grooming.
