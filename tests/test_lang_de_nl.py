@@ -281,3 +281,18 @@ def test_german_and_dutch_dev_chunks_reach_the_issue_target():
     report = run_written(REPO / "corpus" / "written", ("de", "nl"), "dev")
     for code in ("de", "nl"):
         assert report["metrics"][code]["f1"] >= 0.6, report["metrics"][code]
+
+
+def test_written_chunks_join_every_line_without_speaker_names():
+    from trygg.lab.transcripts import written_transcripts
+    from trygg.lab.written import read_written
+
+    root = REPO / "corpus" / "written"
+    chunks = written_transcripts(root, ("de", "nl"), "dev")
+    by_id = {c.id: c for c in read_written(root)}
+    assert chunks and {language for _, language, _, _, _ in chunks} == {"de", "nl"}
+    for cid, _language, split, harmful, text in chunks:
+        conversation = by_id[cid]
+        assert split == "dev" and harmful == conversation.harmful
+        assert text.split() == " ".join(m.text for m in conversation.messages).split()
+        assert not any(text.startswith(f"{speaker}:") or f"\n{speaker}:" in text for speaker in conversation.users)
