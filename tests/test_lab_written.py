@@ -278,3 +278,22 @@ def test_project_corpus_is_valid() -> None:
         events, _ = to_events(conversation)
         for event in events:
             parse_event(event)
+
+
+def test_build_keeps_the_languages_asked_for(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    german = GROUP.replace("sv-b-001", "de-b-001").replace("language: sv", "language: de")
+    write(tmp_path / "corpus" / "sv", "g.chat", GROOMING + "\n" + GROUP)
+    write(tmp_path / "corpus" / "de", "b.chat", german)
+    assert main(["build", str(tmp_path / "corpus"), str(tmp_path / "out"), "--languages", "de"]) == 0
+    labels = [json.loads(line) for line in (tmp_path / "out" / "labels.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [label["conversation_id"] for label in labels] == ["de-b-001"]
+    with pytest.raises(SystemExit):
+        main(["build", str(tmp_path / "corpus"), str(tmp_path / "out2"), "--languages", "de,fr"])
+    assert "expected a comma-separated list of sv, en, de, nl" in capsys.readouterr().err
+
+
+def test_an_unknown_language_is_still_an_error(tmp_path: Path) -> None:
+    french = GROUP.replace("sv-b-001", "fr-b-001").replace("language: sv", "language: fr")
+    write(tmp_path / "fr", "b.chat", french)
+    _, errors = load_written(tmp_path)
+    assert any("language 'fr': expected one of sv, en, de, nl" in e.message for e in errors), errors

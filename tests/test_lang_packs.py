@@ -21,11 +21,11 @@ from trygg.text.normalize import normalize
 
 def test_shipped_languages() -> None:
     langs = available_languages()
-    assert {"sv", "en"} <= set(langs)
+    assert {"sv", "en", "de", "nl"} <= set(langs)
     assert COMMON_PACK not in langs
 
 
-@pytest.mark.parametrize("code", ["sv", "en", COMMON_PACK])
+@pytest.mark.parametrize("code", ["sv", "en", "de", "nl", COMMON_PACK])
 def test_shipped_packs_load_and_cover_families(code: str) -> None:
     pack = load_pack(code)
     assert pack.code == code
@@ -39,21 +39,23 @@ def test_shipped_packs_load_and_cover_families(code: str) -> None:
             assert e.pattern_id == f"{code}:{e.id}"
 
 
-@pytest.mark.parametrize("code", ["sv", "en"])
+@pytest.mark.parametrize("code", ["sv", "en", "de", "nl"])
 def test_language_packs_cover_every_family(code: str) -> None:
     assert set(load_pack(code).families) == set(ALL_FAMILIES)
 
 
 def test_unknown_language_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match=r"no language pack for 'de'.*available: en, sv"):
-        load_pack("de")
+    with pytest.raises(ValueError, match=r"no language pack for 'fr'.*available: de, en, nl, sv"):
+        load_pack("fr")
     with pytest.raises(ValueError, match="2-3 lower-case letters"):
         load_pack("../etc/passwd")
 
 
 def test_languages_without_pack_fall_back_to_sv_en_common() -> None:
     assert packs_for("other") == ("sv", "en", COMMON_PACK)
-    assert packs_for("de") == ("sv", "en", COMMON_PACK)
+    assert packs_for("fr") == ("sv", "en", COMMON_PACK)
+    assert packs_for("de") == ("de", "sv", "en", COMMON_PACK)  # own pack first since issue 9
+    assert packs_for("nl") == ("nl", "sv", "en", COMMON_PACK)
     assert packs_for("en") == ("en", "sv", COMMON_PACK)
     assert packs_for("sv") == ("sv", "en", COMMON_PACK)
 
@@ -143,21 +145,24 @@ def test_patterns_without_long_literals_fall_back_safely() -> None:
     assert not needs_digit(r"[a-z]+ (?:a|b)")
 
 
-def _fragments() -> list[str]:
+def _fragments(codes: tuple[str, ...] = ("sv", "en", COMMON_PACK)) -> list[str]:
     """Literal pieces of every shipped pattern, to build texts that come near many patterns."""
     pieces: set[str] = set()
-    for code in ("sv", "en", COMMON_PACK):
+    for code in codes:
         for entries in load_pack(code).families.values():
             for e in entries:
                 pieces.update(w for w in re.findall(r"[a-zåäö0-9'’/:$-]+(?: [a-zåäö0-9'’/:$-]+)*", e.pattern) if len(w) > 1)
     return sorted(pieces)
 
 
-def test_prefilter_never_hides_a_match() -> None:
+@pytest.mark.parametrize("language", ["other", "de", "nl"])
+def test_prefilter_never_hides_a_match(language: str) -> None:
     """Every entry that matches must be a candidate (random texts from pack vocabulary)."""
     rng = random.Random(20260329)
-    fragments = _fragments() + ["13", "24", "7th", "går", "i", "du", "you", "me", "my", "?", ",", "ur", "u"]
-    detector = detector_for("other")
+    own = () if language == "other" else (language,)
+    fragments = _fragments(own + ("sv", "en", COMMON_PACK)) + ["13", "24", "7th", "går", "i", "du", "you", "me", "my", "?", ",", "ur", "u"]
+    fragments += ["7b", "groep 7", "ik", "ich"] if own else []
+    detector = detector_for(language)
     matched = 0
     for _ in range(3000):
         text = " ".join(rng.choice(fragments) for _ in range(rng.randint(1, 8)))

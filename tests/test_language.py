@@ -32,8 +32,11 @@ OTHER = [
     "Jeg har ikke tid i dag, vi ses i morgen.",  # Norwegian Bokmål
     "Hva gjør du i kveld? Jeg vet ikke hva jeg skal gjøre.",  # Norwegian
     "Hvad laver du i aften?",  # Danish
-    "Ich habe heute keine Zeit, wir sehen uns morgen.",  # German
-    "Ik heb vandaag geen tijd, tot morgen.",  # Dutch
+]
+#: German and Dutch have packs since issue 9: their own codes, no longer "other".
+GERMAN_DUTCH = [
+    ("Ich habe heute keine Zeit, wir sehen uns morgen.", "de"),
+    ("Ik heb vandaag geen tijd, tot morgen.", "nl"),
 ]
 
 
@@ -48,8 +51,13 @@ def test_english_chat(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", OTHER)
-def test_nordic_and_german_are_other(text: str) -> None:
+def test_nordic_is_other(text: str) -> None:
     assert detect_language(text) == "other"
+
+
+@pytest.mark.parametrize("text, code", GERMAN_DUTCH)
+def test_german_and_dutch_have_codes(text: str, code: str) -> None:
+    assert detect_language(text) == code
 
 
 @pytest.mark.parametrize("text", ["ok", "haha lol", "13", "😘😘", "", "hej", "?!"])
@@ -66,7 +74,7 @@ def test_tracker_default_before_evidence() -> None:
     assert tracker.language == "en"
     assert LanguageTracker(default="sv").language == "sv"
     with pytest.raises(ValueError, match="default"):
-        LanguageTracker(default="de")
+        LanguageTracker(default="fr")  # no pack, so not a code (de has one since issue 9)
 
 
 def test_tracker_settles_on_swedish_chat_and_keeps_it() -> None:
@@ -174,7 +182,7 @@ def test_tracker_json_round_trip() -> None:
         (lambda d: d.pop("letters"), "missing field 'letters'"),
         (lambda d: d.update(settled="yes"), "field 'settled'"),
         (lambda d: d.update(letters=True), "field 'letters'"),
-        (lambda d: d.update(guess="de"), "guess must be"),
+        (lambda d: d.update(guess="fr"), "guess must be"),
     ],
 )
 def test_tracker_from_dict_errors(change, message: str) -> None:
@@ -235,9 +243,9 @@ def test_two_marker_words_of_one_language_decide_without_lingua(monkeypatch) -> 
     while one marker word, or markers of both languages, still go to lingua."""
     calls: list[str] = []
 
-    def counting_lingua(text: str) -> tuple[float, float, float]:
+    def counting_lingua(text: str) -> tuple[float, float, float, float, float]:
         calls.append(text)
-        return 0.2, 0.2, 0.6
+        return 0.2, 0.2, 0.0, 0.0, 0.6  # sv, en, de, nl, the likeliest other
 
     monkeypatch.setattr(language, "_lingua", counting_lingua)
     monkeypatch.setattr(language, "_lingua_cached", counting_lingua)
@@ -247,3 +255,9 @@ def test_two_marker_words_of_one_language_decide_without_lingua(monkeypatch) -> 
     assert guess_language("hej kompis").code == "other"  # one marker: lingua's answer counts
     assert guess_language("jag love you").code == "other"  # both languages: lingua decides
     assert len(calls) == 2
+    assert guess_language("ich bin nicht da").code == "de"  # German markers alone decide too
+    assert guess_language("ik ben niet thuis").code == "nl"
+    assert len(calls) == 2
+    # Dutch shares English chat words ("is", "we"): its own markers keep them from deciding.
+    guess_language("is het goed als we maar gaan")
+    assert len(calls) == 3

@@ -23,12 +23,14 @@ ANSWER_WINDOW = 4
 ANSWER_SCORE = 0.7
 #: Ages a bare answer may state (a child's or an adult's: both are worth knowing).
 _MIN_AGE, _MAX_AGE = 6, 79
-#: Fillers and follow-ups around the number, sv and en ("typ 12 varför", "like 11 u?", "im 13").
+#: Fillers and follow-ups around the number, sv, en, de and nl ("typ 12 varför", "like 11 u?",
+#: "im 13", "erst 12 warum", "bijna 13 en jij"); none of the German or Dutch words is Swedish or
+#: English chat, so sv and en replies are read as before.
 _ANSWER = re.compile(
-    r"^\s*(?:(?:like|um+|uh+|i['’]?m|im|i am|just|only|turned|turning|almost|nearly|typ|ja|jag är|jag e|ja e|bara|nästan|snart|fyllde|yes|yeah|ya|mm+)\s+)*"
+    r"^\s*(?:(?:like|um+|uh+|i['’]?m|im|i am|just|only|turned|turning|almost|nearly|typ|ja|jag är|jag e|ja e|bara|nästan|snart|fyllde|yes|yeah|ya|mm+|ich bin|bin|erst|fast|ik ben|pas|bijna)\s+)*"
     r"(?P<age>[0-9]{1,2})"
-    r"(?:\s*(?:y/?o|yrs?|år|years?(?: old)?))?"
-    r"(?:\s*[,.!]*\s*(?:why|y|wby|and (?:you|u)|you|u|hbu|wbu|varför|hur så|och du|å du|o du|du då|lol|haha|hah|ok)?\s*\??)*\s*[.!]*\s*$",
+    r"(?:\s*(?:y/?o|yrs?|år|years?(?: old)?|jahre?(?: alt)?|jaar(?: oud)?))?"
+    r"(?:\s*[,.!]*\s*(?:why|y|wby|and (?:you|u)|you|u|hbu|wbu|varför|hur så|och du|å du|o du|du då|lol|haha|hah|ok|warum|wieso|und du|hoezo|waarom|en jij|en u)?\s*\??)*\s*[.!]*\s*$",
     re.IGNORECASE,
 )
 _AGE_QUESTION = "age_inquiry"

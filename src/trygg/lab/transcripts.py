@@ -14,6 +14,13 @@ lines are joined by a newline or a space (half each), never with speaker names. 
 head was trained on Perverted-Justice stretches (every offender), so the pj recall here is
 in-sample for it and an upper bound; the benign sources' flag rates are the informative part.
 Nothing of the data is printed: the report has counts and metrics only.
+
+``--written DIR`` measures the same reading on the written corpus instead (``corpus/written``,
+:mod:`trygg.lab.written`): each conversation becomes one chunk (all its lines, joined as above,
+no speaker names), scored by :func:`trygg.model.classify.classify_text` with the semantic model,
+the path ``trygg classify`` takes; precision, recall and F1 per language and split::
+
+    python -m trygg.lab.transcripts --written corpus/written --languages de,nl [--split dev]
 """
 
 from __future__ import annotations
@@ -79,6 +86,64 @@ def transcript_set(per_source: int = 150, root: Any = None) -> tuple[list[Messag
     return events, labels
 
 
+def written_transcripts(
+    root: Any, languages: Sequence[str] | None = None, split: str | None = None
+) -> list[tuple[str, str, str, bool, str]]:
+    """Each conversation of the written corpus as one chunk: ``(id, language, split, harmful, text)``.
+
+    All the conversation's lines, joined by a newline or a space (drawn per conversation from a
+    fixed seed, as :func:`_chunk` draws them), never with speaker names."""
+    from trygg.lab.written import read_written
+
+    rng = random.Random(SEED)
+    out = []
+    for conversation in read_written(root):
+        joiner = "\n" if rng.random() < 0.5 else " "
+        if (languages is not None and conversation.language not in languages) or (split is not None and conversation.split != split):
+            continue
+        text = joiner.join(m.text for m in conversation.messages)
+        out.append((conversation.id, conversation.language, conversation.split, conversation.harmful, text))
+    return out
+
+
+def _prf(pairs: Sequence[tuple[bool, bool]]) -> dict[str, Any]:
+    """Precision, recall and F1 of (truth, flagged) pairs, with the counts behind them."""
+    tp = sum(t and f for t, f in pairs)
+    fp = sum(f and not t for t, f in pairs)
+    fn = sum(t and not f for t, f in pairs)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "n": len(pairs), "harmful": sum(t for t, _ in pairs), "tp": tp, "fp": fp, "fn": fn,
+        "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+    }
+
+
+def run_written(root: Any, languages: Sequence[str] | None = None, split: str | None = None) -> dict[str, Any]:
+    """:func:`classify_text` (semantic model and rules) on the written corpus as chunks: precision,
+    recall and F1 per language, per language and split, and over all; plus the language
+    :func:`classify_text` read off each chunk (how often it was the conversation's own)."""
+    from trygg.model.classify import classify_text
+    from trygg.model.semantic import load_semantic
+
+    semantic = load_semantic()
+    groups: dict[str, list[tuple[bool, bool]]] = {}
+    read_as: dict[str, dict[str, int]] = {}
+    for _cid, language, part, harmful, text in written_transcripts(root, languages, split):
+        result = classify_text(text, semantic)
+        flagged = result["label"] == "predatory"
+        for key in ("all", language, f"{language}/{part}"):
+            groups.setdefault(key, []).append((harmful, flagged))
+        seen = read_as.setdefault(language, {})
+        seen[str(result["language"])] = seen.get(str(result["language"]), 0) + 1
+    return {
+        "semantic": semantic is not None,
+        "metrics": {key: _prf(pairs) for key, pairs in sorted(groups.items())},
+        "language_read": read_as,
+    }
+
+
 def run(per_source: int = 150, transcripts: bool = True) -> dict[str, Any]:
     """The engine (default settings, rules + model) on the transcript set; flag rate per source."""
     from trygg.compose import Settings, build_engine
@@ -102,9 +167,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m trygg.lab.transcripts", description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-source", type=int, default=150, help="chunks per source (pj, dailydialog, nps)")
     parser.add_argument("--no-transcripts", action="store_true", help="the ablation: the transcript detector off")
+    parser.add_argument("--written", metavar="DIR", help="the written corpus instead: one chunk per conversation, classify_text")
+    parser.add_argument("--languages", help="with --written: comma-separated language codes (e.g. de,nl)")
+    parser.add_argument("--split", choices=("dev", "locked"), help="with --written: one split only")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    report = run(args.per_source, transcripts=not args.no_transcripts)
+    if args.written is not None:
+        from trygg.lab.written import parse_languages
+
+        languages = parse_languages(args.languages) if args.languages else None
+        report = run_written(args.written, languages, args.split)
+    elif args.languages or args.split:
+        parser.error("--languages and --split go with --written")
+    else:
+        report = run(args.per_source, transcripts=not args.no_transcripts)
     print(json.dumps(report, indent=None if args.json else 1))
     return 0
 

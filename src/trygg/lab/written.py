@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 LABELS = ("grooming", "solicitation", "sextortion", "benign")
-LANGUAGES = ("sv", "en")
+LANGUAGES = ("sv", "en", "de", "nl")
 ROOMS = ("dm", "group")
 SPLITS = ("dev", "locked")
 #: The letter in a conversation id for each label: ``sv-g-017`` is Swedish grooming.
@@ -485,10 +485,19 @@ def to_events(conversation: WrittenConversation) -> tuple[list[dict[str, Any]], 
     return account_events(conversation) + message_events(conversation), label_of(conversation)
 
 
-def build(conversations: Sequence[WrittenConversation], out_dir: Path, split: str | None = None) -> tuple[int, int]:
+def build(
+    conversations: Sequence[WrittenConversation],
+    out_dir: Path,
+    split: str | None = None,
+    languages: Sequence[str] | None = None,
+) -> tuple[int, int]:
     """Write ``events.jsonl`` (all account events, then the messages conversation by conversation)
-    and ``labels.jsonl``; ``split`` keeps one split only. Returns (events, conversations) written."""
-    chosen = [c for c in conversations if split is None or c.split == split]
+    and ``labels.jsonl``; ``split`` keeps one split only, ``languages`` those languages only.
+    Returns (events, conversations) written."""
+    chosen = [
+        c for c in conversations
+        if (split is None or c.split == split) and (languages is None or c.language in languages)
+    ]
     out_dir.mkdir(parents=True, exist_ok=True)
     lines = [e for c in chosen for e in account_events(c)] + [e for c in chosen for e in message_events(c)]
     (out_dir / "events.jsonl").write_text("".join(_json_line(e) for e in lines), encoding="utf-8")
@@ -522,6 +531,15 @@ def counts(conversations: Sequence[WrittenConversation]) -> dict[str, Any]:
     }
 
 
+def parse_languages(raw: str) -> tuple[str, ...]:
+    """``"de,nl"`` as ``("de", "nl")``; a code the corpus does not have is an error naming it."""
+    codes = tuple(code.strip() for code in raw.split(",") if code.strip())
+    unknown = [code for code in codes if code not in LANGUAGES]
+    if not codes or unknown:
+        raise argparse.ArgumentTypeError(f"languages {raw!r}: expected a comma-separated list of {', '.join(LANGUAGES)}")
+    return codes
+
+
 def _print_counts(summary: dict[str, Any], out: Any) -> None:
     print(
         f"conversations {summary['conversations']}, messages {summary['messages']}, harmful {summary['harmful']}, "
@@ -551,6 +569,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     make.add_argument("dir", type=Path)
     make.add_argument("out_dir", type=Path)
     make.add_argument("--split", choices=SPLITS, help="write one split only")
+    make.add_argument("--languages", type=parse_languages, help=f"comma-separated, of {', '.join(LANGUAGES)}: write these only")
     args = parser.parse_args(argv)
 
     conversations, errors = load_written(args.dir)
@@ -567,7 +586,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report_errors(errors)
         print("nothing written: fix the problems first", file=sys.stderr)
         return 1
-    events, written = build(conversations, args.out_dir, args.split)
+    events, written = build(conversations, args.out_dir, args.split, args.languages)
     print(f"wrote {events} events and {written} labels to {args.out_dir}")
     return 0
 

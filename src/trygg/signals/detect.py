@@ -8,7 +8,9 @@ pack. Measured (utterances with a signal scoring >= 0.5, per 1,000): DailyDialog
 alone and 12.1 with en+sv; NPS chat 25.4 and 25.4; Tatoeba Swedish 8.8 with sv alone and 8.8
 with sv+en. So the second pack costs no measured false alarms, and it catches mixed-language
 phrasing. A language without a pack ("other", or a code with no TOML file) gets the same
-sv+en+common set.
+sv+en+common set. German and Dutch (issue 9) run their own pack first and then the same set;
+their packs are not base packs, so Swedish and English conversations run exactly what they ran
+before.
 
 Why this shape: >= 10,000 messages/s on one core means well under 40 µs per message, and
 Python's ``re`` tries every branch of an alternation at every position, so ~340 patterns cost

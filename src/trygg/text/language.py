@@ -1,4 +1,5 @@
-"""Language identification for chat: Swedish, English or other, per message and per conversation.
+"""Language identification for chat: Swedish, English, German, Dutch or other, per message and per
+conversation.
 
 Why: language packs are per language, and a Swedish pattern run over Norwegian text (or an
 English one over Swedish) produces false signals. So a conversation is given a language once
@@ -11,6 +12,13 @@ means something: Norwegian is "other", not "Swedish with odd spelling". Lingua r
 informal Swedish poorly ("jag e 13 asså" comes out Danish or Italian), so words that are distinctive for
 Swedish or English chat add evidence on top of lingua's confidences (:data:`_SV_MARKERS`,
 :data:`_EN_MARKERS`).
+
+German and Dutch (issue 9) have packs too, so lingua's German and Dutch are their own codes
+instead of part of "other"; the argmax over (sv, en, the likeliest other) is unchanged by that
+split, so Swedish and English texts are read as before. Dutch chat shares English marker words
+("is", "we", "me", "hey"), so words distinctive for German or Dutch chat (:data:`_DE_MARKERS`,
+:data:`_NL_MARKERS`, none of them English or Swedish words) add evidence the same way and keep
+the English markers from deciding a Dutch text on their own.
 
 A single message is often undecidable ("ok", "haha", "13"); :func:`guess_language` then returns
 ``None`` and :class:`LanguageTracker` keeps what it knew. The detector is built once, lazily,
@@ -32,7 +40,14 @@ from trygg.text.short_texts import cached_for_short_texts
 __all__ = ["LANGUAGE_CODES", "Guess", "LanguageTracker", "detect_language", "guess_language"]
 
 #: What :func:`detect_language` and :attr:`LanguageTracker.language` return.
-LANGUAGE_CODES: tuple[str, ...] = ("sv", "en", "other")
+LANGUAGE_CODES: tuple[str, ...] = ("sv", "en", "de", "nl", "other")
+#: Lingua languages that have a code of their own (the rest are "other").
+_OWN_CODES: dict[Language, str] = {
+    Language.SWEDISH: "sv",
+    Language.ENGLISH: "en",
+    Language.GERMAN: "de",
+    Language.DUTCH: "nl",
+}
 
 _LANGUAGES: tuple[Language, ...] = (
     Language.SWEDISH,
@@ -76,6 +91,23 @@ _EN_MARKERS = frozenset(
     the you your you're youre u ur r are is i'm im what how why when where who wanna gonna
     and do don't dont does did has it's its that this with from of yeah yes hey hi please
     thanks thank want send can can't cant would should not my me we our they he she him
+    """.split()
+)
+#: Words frequent in German chat, absent from English, Swedish and Dutch (no "du", "die", "was").
+_DE_MARKERS = frozenset(
+    """
+    ich nicht nich und ist bist hast habe hab mir mich dich dir auch aber schon noch jetzt
+    kann kannst nur wir bitte danke nein warum wieso wenn weil dass oder eigentlich gerade
+    heute vielleicht alles nichts mein meine dein deine deiner deinem meinen deinen sehr einfach
+    bisschen gehts geht willst musst machst schreib keine keiner niemand
+    """.split()
+)
+#: Words frequent in Dutch chat, absent from English, Swedish and German (no "is", "we", "van").
+_NL_MARKERS = frozenset(
+    """
+    ik niet een jij jou jouw mijn zijn maar ook nog nee waarom niks alsjeblieft dankje
+    dankjewel bedankt tegen moet gaat weet jullie hoor leuk goed gewoon eigenlijk vandaag naar
+    voor hij wij onze zeg heb hebt
     """.split()
 )
 #: Chat words every language uses; they carry no evidence and mislead lingua ("lol ok" → Estonian).
@@ -143,6 +175,8 @@ class _Evidence:
     letters: int = 0
     sv_markers: int = 0
     en_markers: int = 0
+    de_markers: int = 0
+    nl_markers: int = 0
 
     def add(self, text: str) -> None:
         """Take the words of ``text`` in after those already read."""
@@ -151,10 +185,12 @@ class _Evidence:
         self.letters += sum(map(len, words))
         self.sv_markers += sum(map(_SV_MARKERS.__contains__, words))
         self.en_markers += sum(map(_EN_MARKERS.__contains__, words))
+        self.de_markers += sum(map(_DE_MARKERS.__contains__, words))
+        self.nl_markers += sum(map(_NL_MARKERS.__contains__, words))
 
 
 def guess_language(text: str) -> Guess | None:
-    """Guess ``"sv"``, ``"en"`` or ``"other"`` for ``text``, or ``None`` when undecidable.
+    """Guess ``"sv"``, ``"en"``, ``"de"``, ``"nl"`` or ``"other"`` for ``text``, or ``None`` when undecidable.
 
     Undecidable: fewer than four letters once words every chat language shares ("ok", "lol",
     "haha") are set aside.
@@ -168,35 +204,39 @@ def guess_language(text: str) -> Guess | None:
 
 def _guess(evidence: _Evidence) -> Guess | None:
     """:func:`guess_language` on evidence already read."""
-    letters, sv_markers, en_markers = evidence.letters, evidence.sv_markers, evidence.en_markers
+    letters = evidence.letters
     if letters < 4:
         return None
-    if min(sv_markers, en_markers) == 0 and max(sv_markers, en_markers) >= _MARKERS_DECISIVE:
+    markers = {"sv": evidence.sv_markers, "en": evidence.en_markers, "de": evidence.de_markers, "nl": evidence.nl_markers}
+    present = [code for code, count in markers.items() if count]
+    if len(present) == 1 and markers[present[0]] >= _MARKERS_DECISIVE:
         # Clear chat in one of our languages: the markers decide and lingua (about half a
         # millisecond a call, the engine's largest cost) is not asked.
-        return Guess("sv" if sv_markers else "en", _MARKER_CONFIDENCE, letters)
+        return Guess(present[0], _MARKER_CONFIDENCE, letters)
     text = " ".join(evidence.words)
-    sv, en, other = _lingua_cached(text)
-    sv += min(_MARKER_CAP, _MARKER_WEIGHT * sv_markers)
-    en += min(_MARKER_CAP, _MARKER_WEIGHT * en_markers)
-    total = sv + en + other
+    mass = dict(zip(("sv", "en", "de", "nl", "other"), _lingua_cached(text)))
+    for code, count in markers.items():
+        mass[code] += min(_MARKER_CAP, _MARKER_WEIGHT * count)
+    # As before German and Dutch had codes: sv, en and the strongest of the rest (German, Dutch
+    # or another), so a Swedish or English guess keeps its confidence.
+    total = mass["sv"] + mass["en"] + max(mass["de"], mass["nl"], mass["other"])
     if total <= 0.0:
         return None
-    code, mass = max((("sv", sv), ("en", en), ("other", other)), key=lambda item: item[1])
-    return Guess(code, mass / total, letters)
+    code, best = max(mass.items(), key=lambda item: item[1])
+    return Guess(code, best / total, letters)
 
 
-def _lingua(text: str) -> tuple[float, float, float]:
-    """Lingua's confidence in Swedish, in English, and in the likeliest other language."""
-    sv = en = other = 0.0
+def _lingua(text: str) -> tuple[float, float, float, float, float]:
+    """Lingua's confidence in Swedish, English, German, Dutch, and in the likeliest other language."""
+    own = {"sv": 0.0, "en": 0.0, "de": 0.0, "nl": 0.0}
+    other = 0.0
     for value in _detector().compute_language_confidence_values(text):
-        if value.language == Language.SWEDISH:
-            sv = value.value
-        elif value.language == Language.ENGLISH:
-            en = value.value
+        code = _OWN_CODES.get(value.language)
+        if code is not None:
+            own[code] = value.value
         else:
             other = max(other, value.value)
-    return sv, en, other
+    return own["sv"], own["en"], own["de"], own["nl"], other
 
 
 #: Lingua answers for short texts are cached. Most detections are a conversation's first, on
@@ -206,7 +246,7 @@ _lingua_cached = cached_for_short_texts(_lingua, maxsize=4096)
 
 
 def detect_language(text: str) -> str:
-    """``"sv"``, ``"en"`` or ``"other"`` for one text; undecidable text gives ``"other"``.
+    """``"sv"``, ``"en"``, ``"de"``, ``"nl"`` or ``"other"`` for one text; undecidable text gives ``"other"``.
 
     For a conversation use :class:`LanguageTracker`, which accumulates evidence and keeps its
     prior when a message is undecidable.
@@ -262,7 +302,7 @@ class LanguageTracker:
 
     @property
     def language(self) -> str:
-        """``"sv"``, ``"en"`` or ``"other"``: settled, else best guess so far, else the default."""
+        """One of :data:`LANGUAGE_CODES`: settled, else best guess so far, else the default."""
         return self.guess if self.guess is not None else self.default
 
     def observe(self, text: str) -> str:
