@@ -17,8 +17,9 @@ own words, so the rule is the same in every language:
   threat (a bare "I have your pictures") needs an ultimatum with it: a ``deadline``, or the
   target's ``distress``.
 * **solicitation** = ``gift_or_money_offer`` + an intimate ``image_request`` (or one explicit
-  money-for-pictures offer with any request for pictures), aimed at a likely minor. Adults pay
-  adults for images too; that is not this engine's harm, so the target's age decides.
+  money-for-pictures offer with any request for pictures, or an offer that names the pictures
+  itself: "300 kr per bild", "$50 for a pic"), aimed at a likely minor. Adults pay adults for
+  images too; that is not this engine's harm, so the target's age decides.
 
 A pattern found lifts the candidate's risk to :data:`SEVERE_RISK`, which the default policy
 answers with ``report``. Context never hides a pattern except protective talk (the "offender"
@@ -51,6 +52,9 @@ INTIMATE_IMAGE = 0.75
 #: ... or an explicit money-for-pictures offer plus any mention of pictures.
 EXPLICIT_OFFER = 0.9
 ANY_IMAGE = 0.3
+#: An offer whose own words name the pictures it pays for (the packs' money-for-pictures
+#: entries, 0.95): the request is inside the offer, so it needs nothing beside it.
+PRICED_IMAGES = 0.95
 
 
 def severe_pattern(
@@ -72,6 +76,10 @@ def severe_pattern(
             return "sextortion"
     if p_minor_target >= LIKELY_MINOR:
         offer = score("gift_or_money_offer")
-        if (offer >= OFFER and image >= INTIMATE_IMAGE) or (offer >= EXPLICIT_OFFER and image >= ANY_IMAGE):
+        if (
+            (offer >= OFFER and image >= INTIMATE_IMAGE)
+            or (offer >= EXPLICIT_OFFER and image >= ANY_IMAGE)
+            or offer >= PRICED_IMAGES
+        ):
             return "solicitation"
     return None

@@ -1,0 +1,134 @@
+"""Issue 9: the phrasings the written corpus showed missing, in new words written for these tests.
+
+Each behaviour is a chat that must alert (or a pattern that must hold), next to a near miss in
+the same words that must not: a demand for more images beside a sibling asking for more
+holiday photos, a price per picture toward a child beside the same price toward an adult, a
+parent-asleep check and a car outside beside a babysitting parent and a coach's ride. The
+sentences are not taken from the corpus or the shared scenarios.
+"""
+
+import pytest
+
+from test_detection_standalone import SEVERE, run_chat
+
+from trygg.conversation.severe import severe_pattern
+from trygg.signals.detect import detect_signals
+from trygg.text.normalize import normalize
+
+
+def families(text: str, language: str) -> dict[str, float]:
+    return {s.name: s.score for s in detect_signals(normalize(text), "e", language)}
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "family"),
+    [
+        # Threats as chat writes them: the progressive, a veiled question, a year group as the audience.
+        ("im posting the video on your story tonight unless you pay me", "en", "threat"),
+        ("want your friends list to see these?", "en", "threat"),
+        ("sen får 7b se vad du skickade", "sv", "threat"),
+        ("blockar du mig så lägger jag ut den", "sv", "threat"),
+        ("anmäl mig och så postar jag allt", "sv", "threat"),
+        # More images demanded, and the picture named by what it is not.
+        ("om du inte skickar två nya i kväll vet alla", "sv", "image_request"),
+        ("send me the same as last time", "en", "image_request"),
+        ("i want 4 new selfies by friday", "en", "image_request"),
+        ("pics u wouldnt post on ur main", "en", "image_request"),
+        ("bilder som du inte lägger upp någonstans", "sv", "image_request"),
+        ("film yourself in your room and send it to me", "en", "image_request"),
+        # Prices and payments for the child's pictures or company.
+        ("150 kr per selfie", "sv", "gift_or_money_offer"),
+        ("du får 700 kr om du följer med mig till stugan", "sv", "gift_or_money_offer"),
+        ("i'll pay you 60 dollars tonight", "en", "gift_or_money_offer"),
+        ("2000 vbucks a week if ur on my team", "en", "gift_or_money_offer"),
+        # Hiding the contact and the meeting from the household.
+        ("tell them youre revising at ellas", "en", "secrecy"),
+        ("save my number as 'netball'", "en", "secrecy"),
+        ("dont tell your sister about us", "en", "secrecy"),
+        ("säg att du sover hos Wilma", "sv", "secrecy"),
+        ("spara mig som 'mattegruppen'", "sv", "secrecy"),
+        ("is your dad still at work?", "en", "isolation"),
+        ("vi kan ringa när mamma jobbar natt", "sv", "isolation"),
+        ("come to the window, im waiting around the corner", "en", "meeting_request"),
+        ("kan jag hämta dig vid skolan imorgon", "sv", "meeting_request"),
+        ("you sound way older than 13", "en", "compliments_trust"),
+        ("du verkar så mycket mognare än tjejerna i din klass", "sv", "compliments_trust"),
+    ],
+)
+def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
+    assert families(text, language).get(family, 0.0) >= 0.5, families(text, language)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "family"),
+    [
+        ("swishar 50 till, säg till om det inte räcker", "sv", "image_request"),  # money, not pictures
+        ("skicka en bild när de sover", "sv", "isolation"),  # a babysitting parent: the children sleep
+        ("send me the same link again", "en", "image_request"),
+        ("my mum earns 300 a week", "en", "gift_or_money_offer"),
+        ("jag skickar en till mamma", "sv", "image_request"),  # one to mum, not one more
+        ("skicka en till mig också", "sv", "image_request"),
+    ],
+)
+def test_a_near_miss_in_the_same_words_is_not_read(text, language, family):
+    assert families(text, language).get(family, 0.0) < 0.5, families(text, language)
+
+
+def test_a_price_per_picture_is_solicitation_of_a_likely_minor_alone():
+    priced = {"gift_or_money_offer": (0.95, 1)}
+    assert severe_pattern(priced, 0.8) == "solicitation"
+    assert severe_pattern(priced, 0.5) is None  # the target's age decides
+    assert severe_pattern({"gift_or_money_offer": (0.9, 1)}, 0.8) is None  # an offer that names no picture
+
+
+HARMFUL = {
+    "priced_sv": ({"b": 14}, [
+        ("a", "hej, 250 kr per bild. swish direkt"),
+        ("b", "va nej"),
+    ]),
+    "more_images_sv": ({"b": 14}, [
+        ("a", "jag har kvar den du skickade i somras"),
+        ("b", "radera den"),
+        ("a", "om du inte skickar två till så får hela 8c se den"),
+    ]),
+    "progressive_en": ({"b": 15}, [
+        ("a", "got ur vid saved"),
+        ("a", "im sending it to ur whole family unless u get me 200 in amazon cards"),
+        ("b", "please im 15"),
+    ]),
+}
+
+HARD_NEGATIVES = {
+    "babysitter_dad_sv": ({"a": 41, "b": 15}, [
+        ("a", "Hej Alva, kan du vara barnvakt på lördag 17-22? 130 kr i timmen"),
+        ("b", "ja gärna"),
+        ("a", "Vi hämtar dig 16.45 och kör hem dig efteråt. Säg till din mamma att du är hemma 22.30"),
+        ("a", "Skicka en bild när de sover så vet vi att allt är lugnt"),
+    ]),
+    "coach_ride_en": ({"a": 38, "b": 14}, [
+        ("a", "tournament saturday, bus leaves 8am from the school gym"),
+        ("b", "my dad cant drive me to the school"),
+        ("a", "no worries, i can pick you up, your dad said it's fine. i'll text him the time"),
+    ]),
+    "mum_more_money_sv": ({"a": 45, "b": 13}, [
+        ("a", "Swishade 200 till bion"),
+        ("b", "det kostar 230 med popcorn"),
+        ("a", "Swishar 30 till. Skicka en bild på biljetten så jag vet att ni kom in"),
+    ]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HARMFUL))
+def test_a_severe_chat_in_new_words_is_reported(name):
+    ages, lines = HARMFUL[name]
+    engine, decisions = run_chat(name, ages, lines)
+    assert engine.summary(name)["offender_id"] == f"{name}:a"
+    assert any("report" in d.actions for d in decisions), [d.actions for d in decisions]
+
+
+@pytest.mark.parametrize("name", sorted(HARD_NEGATIVES))
+def test_a_hard_negative_in_the_same_words_stays_quiet(name):
+    ages, lines = HARD_NEGATIVES[name]
+    engine, decisions = run_chat(name, ages, lines)
+    assert not engine.summary(name)["flagged"]
+    assert not any(SEVERE & set(d.actions) for d in decisions)
