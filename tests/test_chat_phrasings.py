@@ -53,6 +53,20 @@ def families(text: str, language: str) -> dict[str, float]:
         ("kan jag hämta dig vid skolan imorgon", "sv", "meeting_request"),
         ("you sound way older than 13", "en", "compliments_trust"),
         ("du verkar så mycket mognare än tjejerna i din klass", "sv", "compliments_trust"),
+        # The same steps in German and Dutch (deliverable 1: every language pack).
+        ("willst du, dass deine Follower das sehen?", "de", "threat"),
+        ("wil je dat je volgers dit zien?", "nl", "threat"),
+        ("blockierst du mich, poste ich es sofort", "de", "threat"),
+        ("blokkeer je me dan post ik het meteen", "nl", "threat"),
+        ("Bilder, die du nicht auf Insta postest", "de", "image_request"),
+        ("fotos die je niet op insta zet", "nl", "image_request"),
+        ("sag deiner Mama, du schläfst bei Lena", "de", "secrecy"),
+        ("zeg tegen je moeder dat je bij Lotte slaapt", "nl", "secrecy"),
+        ("speicher mich als 'Mathe AG'", "de", "secrecy"),
+        ("sla me op als 'wiskunde groep'", "nl", "secrecy"),
+        ("ist deine Mama noch auf der Arbeit?", "de", "isolation"),
+        ("is je moeder nog aan het werk?", "nl", "isolation"),
+        ("ich zahle dir 100 € wenn du zu mir kommst", "de", "gift_or_money_offer"),
     ],
 )
 def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
@@ -132,3 +146,18 @@ def test_a_hard_negative_in_the_same_words_stays_quiet(name):
     engine, decisions = run_chat(name, ages, lines)
     assert not engine.summary(name)["flagged"]
     assert not any(SEVERE & set(d.actions) for d in decisions)
+
+
+@pytest.mark.parametrize(
+    ("alibi", "advice", "language"),
+    [
+        ("sag deiner Mutter, dass du bei Lena übernachtest", "sag es deiner Mutter", "de"),
+        ("zeg tegen je moeder dat je bij Lotte slaapt", "vertel het je moeder", "nl"),
+    ],
+)
+def test_an_alibi_for_the_parents_is_not_advice_to_tell_them(alibi, advice, language):
+    # "Tell your mother" is protective advice; "tell your mother you sleep at Lena's" is the
+    # offender's alibi, and read as advice it would lower the offender's risk.
+    assert "protective" not in families(alibi, language)
+    assert families(alibi, language).get("secrecy", 0.0) >= 0.5
+    assert families(advice, language).get("protective", 0.0) >= 0.5
