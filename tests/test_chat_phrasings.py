@@ -161,3 +161,10 @@ def test_an_alibi_for_the_parents_is_not_advice_to_tell_them(alibi, advice, lang
     assert "protective" not in families(alibi, language)
     assert families(alibi, language).get("secrecy", 0.0) >= 0.5
     assert families(advice, language).get("protective", 0.0) >= 0.5
+
+
+@pytest.mark.parametrize("text", ["du skriver som en 16åring", "du låter som en 12-åring", "hon pratar som typ en 20 åring"])
+def test_an_age_in_a_comparison_is_not_the_speakers_age(text):
+    # "You write like a 16-year-old" is flattery from someone older, not the writer saying 16:
+    # read as a claim it made the flatterer a likely minor and shrank his evidence.
+    assert [s.value for s in detect_signals(normalize(text), "e", "sv") if s.name == "age_disclosure"] == []
