@@ -168,3 +168,13 @@ def test_an_age_in_a_comparison_is_not_the_speakers_age(text):
     # "You write like a 16-year-old" is flattery from someone older, not the writer saying 16:
     # read as a claim it made the flatterer a likely minor and shrank his evidence.
     assert [s.value for s in detect_signals(normalize(text), "e", "sv") if s.name == "age_disclosure"] == []
+
+
+def test_an_exposure_threat_with_an_ultimatum_is_sextortion_whatever_it_demands():
+    # "Take me back or your mum and the group chat get the pictures; you have until tomorrow":
+    # no money and no new images are asked for, the ultimatum is the demand.
+    exposure, deadline = ("threat", (0.85, 1)), ("deadline", (0.7, 1))
+    assert severe_pattern(dict([exposure, deadline]), 0.8) == "sextortion"
+    assert severe_pattern(dict([exposure]), 0.8) is None  # no ultimatum yet
+    assert severe_pattern(dict([("threat", (0.65, 1)), deadline]), 0.8) is None  # "i'll tell your parents" + a time
+    assert severe_pattern(dict([exposure, deadline]), 0.2) is None  # a known adult

@@ -15,7 +15,10 @@ own words, so the rule is the same in every language:
   (``payment_details``: money, a gift-card code, a payment app; or ``image_request``: more
   images), aimed at a user not known to be an adult (a minor, or of unknown age). A weaker
   threat (a bare "I have your pictures") needs an ultimatum with it: a ``deadline``, or the
-  target's ``distress``.
+  target's ``distress``. A threat to expose the images to an audience (the packs' 0.8 and
+  above: "or I post them in the class chat") with an ultimatum is sextortion whatever is
+  demanded: to get back together, to keep quiet, to meet ("you have until tomorrow to change
+  your mind").
 * **solicitation** = ``gift_or_money_offer`` + an intimate ``image_request`` (or one explicit
   money-for-pictures offer with any request for pictures, or an offer that names the pictures
   itself: "300 kr per bild", "$50 for a pic"), aimed at a likely minor. Adults pay adults for
@@ -45,6 +48,9 @@ CLEAR_THREAT = 0.7
 THREAT = 0.62
 DEMAND = 0.5
 ULTIMATUM = 0.5
+#: A threat of this strength (exposure to an audience) with an ultimatum needs no demand of
+#: money or images beside it: the ultimatum is the demand.
+EXPOSURE_THREAT = 0.8
 #: Solicitation: an offer of this score plus an intimate image request (private, underwear,
 #: nudes; a plain "send a pic of you" scores lower and is what grandparents ask too) ...
 OFFER = 0.5
@@ -72,7 +78,10 @@ def severe_pattern(
     image = score("image_request")
     if threat >= THREAT:
         demand = max(score("payment_details"), image)
-        if demand >= DEMAND and (threat >= CLEAR_THREAT or max(score("deadline"), distress) >= ULTIMATUM):
+        ultimatum = max(score("deadline"), distress) >= ULTIMATUM
+        if demand >= DEMAND and (threat >= CLEAR_THREAT or ultimatum):
+            return "sextortion"
+        if threat >= EXPOSURE_THREAT and ultimatum:
             return "sextortion"
     if p_minor_target >= LIKELY_MINOR:
         offer = score("gift_or_money_offer")
