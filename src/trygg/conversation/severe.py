@@ -79,9 +79,7 @@ def severe_pattern(
     if threat >= THREAT:
         demand = max(score("payment_details"), image)
         ultimatum = max(score("deadline"), distress) >= ULTIMATUM
-        if demand >= DEMAND and (threat >= CLEAR_THREAT or ultimatum):
-            return "sextortion"
-        if threat >= EXPOSURE_THREAT and ultimatum:
+        if (demand >= DEMAND and (threat >= CLEAR_THREAT or ultimatum)) or (threat >= EXPOSURE_THREAT and ultimatum):
             return "sextortion"
     if p_minor_target >= LIKELY_MINOR:
         offer = score("gift_or_money_offer")
