@@ -3,6 +3,8 @@
 Chats here are written for these tests (sv and en), short and non-graphic.
 """
 
+import math
+
 import pytest
 
 from trygg.conversation import risk
@@ -42,6 +44,54 @@ def test_breadth_between_two_teens_stays_below_alert():
     peer = fuse(_scores(*families), 0.12, 0.88).risk
     adult = fuse(_scores(*families), 0.9, 0.88).risk
     assert peer < 0.6 <= adult
+
+
+# ---------------------------------------------------------------- a stranger's probe: the age asked
+
+PRESENT = 0.7  # each tactic clearly present (above the stage-presence line)
+
+
+def test_asking_a_childs_age_while_arranging_to_meet_weighs_as_a_tactic_more(monkeypatch):
+    # "how old r u?" ... "meet me at the station" from someone of unknown age to a child
+    families = {"age_inquiry": (0.9, 1), "meeting_request": (0.8, 1)}
+    probe = fuse(families, 0.5, 0.8).risk
+    monkeypatch.setattr(risk, "PROBE", 0.0)
+    unprobed = fuse(families, 0.5, 0.8).risk
+    assert math.log(probe / (1 - probe)) - math.log(unprobed / (1 - unprobed)) == pytest.approx(1.0)
+    assert probe > 0.5 > unprobed
+
+
+def test_the_age_question_counts_only_beside_another_tactic_toward_a_minor(monkeypatch):
+    # "asl?" in a room, "how old are you" alone, a teen asking a teen: small talk
+    alone = {"age_inquiry": (0.9, 1)}
+    with_tactic = {"age_inquiry": (0.9, 1), "secrecy": (PRESENT, 1)}
+    before = {
+        "alone, to a child": fuse(alone, 0.5, 0.8).risk,
+        "with a tactic, to an adult": fuse(with_tactic, 0.5, 0.1).risk,
+        "with a tactic, by a teen": fuse(with_tactic, 0.12, 0.8).risk,
+        "with a tactic, to a child": fuse(with_tactic, 0.5, 0.8).risk,
+        "with a tactic, to a room": fuse(with_tactic, 0.5, 0.8, group=True).risk,
+    }
+    monkeypatch.setattr(risk, "PROBE", 0.0)
+    after = {
+        "alone, to a child": fuse(alone, 0.5, 0.8).risk,
+        "with a tactic, to an adult": fuse(with_tactic, 0.5, 0.1).risk,
+        "with a tactic, by a teen": fuse(with_tactic, 0.12, 0.8).risk,
+        "with a tactic, to a child": fuse(with_tactic, 0.5, 0.8).risk,
+        "with a tactic, to a room": fuse(with_tactic, 0.5, 0.8, group=True).risk,
+    }
+    changed = {case for case in before if before[case] != after[case]}
+    assert changed == {"with a tactic, to a child"}
+
+
+def test_a_family_link_takes_the_probe_away(monkeypatch):
+    # a grandparent asking "how old are you turning?" about the party they are arranging
+    families = {"age_inquiry": (0.9, 1), "meeting_request": (0.8, 1)}
+    family = risk.Context(family=1.0)
+    linked, stranger = fuse(families, 0.5, 0.8, context=family).risk, fuse(families, 0.5, 0.8).risk
+    monkeypatch.setattr(risk, "PROBE", 0.0)
+    assert fuse(families, 0.5, 0.8, context=family).risk == linked
+    assert fuse(families, 0.5, 0.8).risk < stranger
 
 
 # ---------------------------------------------------------------- vocabulary: singling out

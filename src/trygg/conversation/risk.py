@@ -15,6 +15,9 @@ buyer pays by Swish, a parent asks "are you home alone?"). What separates groomi
         + SEXUAL_MINOR * max(s_sexual_talk, s_image_request) * 2 max(0, pm - 1/2) * min(1, 2 pa)
         + BREADTH * max(0, tactics - 2) * t(pm) * clamp(pa / 0.25 - 1)   # a wide repertoire, each
           tactic maybe phrased mildly (score >= 0.5), toward someone not known to be an adult
+        + PROBE * t(pm) * clamp(pa / 0.25 - 1)  when the candidate asked the target's age and used
+          another tactic (a stranger's question: family, coaches and teachers know the age);
+          not in a room where the candidate talks to everyone
         + DECEPTION  if the offender poses as a minor but talks like an adult
         - GROUP      in a many-person room (nobody is singled out)
         + g(pa) * MODEL * max(0, 2p - 1)  when a learned model score p is given (adds, never
@@ -99,6 +102,8 @@ _BREADTH_FAMILIES = frozenset(f for f, stage in FAMILY_STAGE.items() if stage) -
     "sexual_talk",
     "threat",
 }
+#: The tactics that make an age question a stranger's probe (see _probe).
+_PROBE_TACTICS = frozenset(f for f, stage in FAMILY_STAGE.items() if stage) - {"age_inquiry"}
 #: What a threat pairs with to be sextortion (images, sexual talk, payment).
 _SEXTORTION_PAIRS = frozenset({"image_request", "sexual_talk", "payment_details"})
 #: Pair bonuses that name the harm: sextortion and solicitation.
@@ -122,6 +127,13 @@ BREADTH_SPAN = 0.3
 #: Breadth counts nothing for a speaker at p_adult <= BREADTH_PEER (a teen by their own account)
 #: and in full from twice that (unknown age, 0.5): a repertoire is an adult's pattern.
 BREADTH_PEER = 0.25
+#: A stranger's probe (see _probe): the candidate asked the target's age and used another
+#: tactic on them. Parents, grandparents, coaches and teachers know the child's age, so in the
+#: written corpus's dev split no benign candidate who is not a likely minor asked it; the
+#: question alone is ordinary between strangers of any age, so it needs a tactic beside it and
+#: a target not known to be an adult, and counts nothing for a speaker who is a teen by their own
+#: account (teens ask each other's age) nor in a room where the speaker talks to everyone.
+PROBE = 1.0
 GROUP = 0.6
 MODEL = 0.5
 #: Weight of the semantic cascade's reading of a window (trygg.model.cascade), apart from the
@@ -286,7 +298,10 @@ def _fuse(
     peer_scale = min(1.0, 0.2 + 1.6 * p_adult_offender)
     # Breadth is shrunk harder than other evidence for a likely minor: teens who like each other
     # compliment, ask the age, keep it secret and move to snap, all in one evening.
-    z = BIAS + z * peer_scale + coercion + breadth * min(1.0, max(0.0, (p_adult_offender - BREADTH_PEER) / BREADTH_PEER))
+    adult_side = min(1.0, max(0.0, (p_adult_offender - BREADTH_PEER) / BREADTH_PEER))
+    # In a room talking to everyone, "asl?" and "how old is everyone" are small talk: no probe.
+    probe = 0.0 if group else _probe(present, p_minor_target) * family_keep * (1.0 - context.family)
+    z = BIAS + z * peer_scale + coercion + (breadth + probe) * adult_side
     minor_excess = max(0.0, p_minor_target - 0.5)
     minor_side = minor_excess * 2.0
     if minor_side:
@@ -345,6 +360,19 @@ def _breadth(scores: dict[str, tuple[float, int]], p_minor_target: float) -> flo
         return 0.0
     towards_minor = min(1.0, max(0.0, (p_minor_target - BREADTH_ADULT) / BREADTH_SPAN))
     return BREADTH * (n - BREADTH_FREE) * towards_minor
+
+
+def _probe(present: set[str], p_minor_target: float) -> float:
+    """The PROBE term: the candidate asked the target's age and used another tactic on them.
+
+    Weighted by how far the target is from a known adult, as breadth is: asking the age of an
+    adult is small talk, asking a child's age while arranging to meet or to keep it secret is how
+    a stranger checks what they are dealing with.
+    """
+    if "age_inquiry" not in present or present.isdisjoint(_PROBE_TACTICS):
+        return 0.0
+    towards_minor = min(1.0, max(0.0, (p_minor_target - BREADTH_ADULT) / BREADTH_SPAN))
+    return PROBE * towards_minor
 
 
 def _largest_first(item: tuple[str, float]) -> float:
