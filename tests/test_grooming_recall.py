@@ -39,6 +39,17 @@ def test_money_and_photo_talk_do_not_widen_the_repertoire(monkeypatch):
     assert fuse(families, 0.9, 0.8).risk == with_breadth
 
 
+def test_a_repertoire_of_weakly_phrased_tactics_still_widens(monkeypatch):
+    # "u could come on my discord sometime", "ur kinda cool", "which area u in": each entry
+    # scores 0.4, below the stage-presence line, and three of them toward a child still count
+    weak = {family: (0.4, 1) for family in ("compliments_trust", "platform_migration", "personal_info_request")}
+    two = {family: (0.4, 1) for family in ("compliments_trust", "platform_migration")}
+    three_with, two_with = fuse(weak, 0.5, 0.8).risk, fuse(two, 0.5, 0.8).risk
+    monkeypatch.setattr(risk, "BREADTH", 0.0)
+    assert fuse(weak, 0.5, 0.8).risk < three_with
+    assert fuse(two, 0.5, 0.8).risk == two_with
+
+
 def test_breadth_between_two_teens_stays_below_alert():
     families = ("compliments_trust", "secrecy", "platform_migration", "personal_info_request", "age_inquiry")
     peer = fuse(_scores(*families), 0.12, 0.88).risk

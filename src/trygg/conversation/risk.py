@@ -119,9 +119,9 @@ DECEPTION = 0.6
 #: BREADTH_FREE, at a score of at least BREADTH_PRESENT (milder than PRESENT: offenders phrase
 #: each step loosely), scaled from 0 at a target p_minor of BREADTH_ADULT to 1 at
 #: BREADTH_ADULT + BREADTH_SPAN.
-BREADTH = 2.2
+BREADTH = 2.6
 BREADTH_FREE = 2
-BREADTH_PRESENT = 0.5
+BREADTH_PRESENT = 0.35
 BREADTH_ADULT = 0.35
 BREADTH_SPAN = 0.3
 #: Breadth counts nothing for a speaker at p_adult <= BREADTH_PEER (a teen by their own account)
