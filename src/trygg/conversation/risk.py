@@ -14,10 +14,10 @@ buyer pays by Swish, a parent asks "are you home alone?"). What separates groomi
         + MINOR * (pm - 1/2) + ASYM * (pa - 1/2) * 2 * max(0, pm - 1/2)    # adult -> minor
         + SEXUAL_MINOR * max(s_sexual_talk, s_image_request) * 2 max(0, pm - 1/2) * min(1, 2 pa)
         + BREADTH * max(0, tactics - 2) * t(pm) * clamp(pa / 0.25 - 1)   # a wide repertoire, each
-          tactic maybe phrased mildly (score >= 0.5), toward someone not known to be an adult
-        + PROBE * t(pm) * clamp(pa / 0.25 - 1)  when the candidate asked the target's age and used
-          another tactic (a stranger's question: family, coaches and teachers know the age);
-          not in a room where the candidate talks to everyone
+          tactic maybe phrased mildly (score >= 0.35), toward someone not known to be an adult
+        + PROBE * clamp((pm - 1/2) / 0.3) * clamp(pa / 0.25 - 1)   # the candidate asked a likely
+          minor's age and used another tactic (a stranger's question: family, coaches and
+          teachers know the age); not in a room where the candidate talks to everyone
         + DECEPTION  if the offender poses as a minor but talks like an adult
         - GROUP      in a many-person room (nobody is singled out)
         + g(pa) * MODEL * max(0, 2p - 1)  when a learned model score p is given (adds, never
@@ -131,9 +131,11 @@ BREADTH_PEER = 0.25
 #: tactic on them. Parents, grandparents, coaches and teachers know the child's age, so in the
 #: written corpus's dev split no benign candidate who is not a likely minor asked it; the
 #: question alone is ordinary between strangers of any age, so it needs a tactic beside it and
-#: a target not known to be an adult, and counts nothing for a speaker who is a teen by their own
+#: a target who is likely a minor, and counts nothing for a speaker who is a teen by their own
 #: account (teens ask each other's age) nor in a room where the speaker talks to everyone.
 PROBE = 1.0
+#: ... counted from this p_minor of the target up (see _probe).
+PROBE_MINOR = 0.5
 GROUP = 0.6
 MODEL = 0.5
 #: Weight of the semantic cascade's reading of a window (trygg.model.cascade), apart from the
@@ -365,13 +367,14 @@ def _breadth(scores: dict[str, tuple[float, int]], p_minor_target: float) -> flo
 def _probe(present: set[str], p_minor_target: float) -> float:
     """The PROBE term: the candidate asked the target's age and used another tactic on them.
 
-    Weighted by how far the target is from a known adult, as breadth is: asking the age of an
-    adult is small talk, asking a child's age while arranging to meet or to keep it secret is how
-    a stranger checks what they are dealing with.
+    Only toward a target who is likely a minor (from :data:`PROBE_MINOR`, in full
+    :data:`BREADTH_SPAN` above it): between strangers of unknown age, "how old are you?" and
+    "where can we meet?" are how people get to know each other (real two-person chat had two
+    conversations flagged by this term when it counted for unknown ages too).
     """
     if "age_inquiry" not in present or present.isdisjoint(_PROBE_TACTICS):
         return 0.0
-    towards_minor = min(1.0, max(0.0, (p_minor_target - BREADTH_ADULT) / BREADTH_SPAN))
+    towards_minor = min(1.0, max(0.0, (p_minor_target - PROBE_MINOR) / BREADTH_SPAN))
     return PROBE * towards_minor
 
 
