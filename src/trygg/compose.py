@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL of the store; None: sqlite:///trygg.db.")
     model: bool = Field(True, description="Fuse the shipped learned conversation model with the rules.")
     semantic: bool = Field(
-        False, description="Wrap the model in the multilingual semantic cascade (the semantic extra); off: about 5x slower."
+        True,
+        description="Wrap the model in the multilingual semantic cascade when the semantic extra is installed: a conversation that stays undecided gets its recent window read by the encoder.",
     )
     transcripts: bool = Field(
         True,

