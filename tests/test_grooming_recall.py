@@ -72,28 +72,25 @@ def test_asking_a_childs_age_while_arranging_to_meet_weighs_as_a_tactic_more(mon
     assert probe > 0.5 > unprobed
 
 
+def _probe_cases() -> dict[str, float]:
+    alone = {"age_inquiry": (0.9, 1)}
+    with_tactic = {"age_inquiry": (0.9, 1), "secrecy": (PRESENT, 1)}
+    return {
+        "alone, to a child": fuse(alone, 0.5, 0.8).risk,
+        "with a tactic, to an adult": fuse(with_tactic, 0.5, 0.1).risk,
+        "with a tactic, by a teen": fuse(with_tactic, 0.12, 0.8).risk,
+        "with a tactic, to a child": fuse(with_tactic, 0.5, 0.8).risk,
+        "with a tactic, to a room": fuse(with_tactic, 0.5, 0.8, group=True).risk,
+        "with a tactic, to someone of unknown age": fuse(with_tactic, 0.5, 0.5).risk,
+    }
+
+
 def test_the_age_question_counts_only_beside_another_tactic_toward_a_minor(monkeypatch):
     # "asl?" in a room, "how old are you" alone, a teen asking a teen, strangers getting to know
     # each other: small talk
-    alone = {"age_inquiry": (0.9, 1)}
-    with_tactic = {"age_inquiry": (0.9, 1), "secrecy": (PRESENT, 1)}
-    before = {
-        "alone, to a child": fuse(alone, 0.5, 0.8).risk,
-        "with a tactic, to an adult": fuse(with_tactic, 0.5, 0.1).risk,
-        "with a tactic, by a teen": fuse(with_tactic, 0.12, 0.8).risk,
-        "with a tactic, to a child": fuse(with_tactic, 0.5, 0.8).risk,
-        "with a tactic, to a room": fuse(with_tactic, 0.5, 0.8, group=True).risk,
-        "with a tactic, to someone of unknown age": fuse(with_tactic, 0.5, 0.5).risk,
-    }
+    before = _probe_cases()
     monkeypatch.setattr(risk, "PROBE", 0.0)
-    after = {
-        "alone, to a child": fuse(alone, 0.5, 0.8).risk,
-        "with a tactic, to an adult": fuse(with_tactic, 0.5, 0.1).risk,
-        "with a tactic, by a teen": fuse(with_tactic, 0.12, 0.8).risk,
-        "with a tactic, to a child": fuse(with_tactic, 0.5, 0.8).risk,
-        "with a tactic, to a room": fuse(with_tactic, 0.5, 0.8, group=True).risk,
-        "with a tactic, to someone of unknown age": fuse(with_tactic, 0.5, 0.5).risk,
-    }
+    after = _probe_cases()
     changed = {case for case in before if before[case] != after[case]}
     assert changed == {"with a tactic, to a child"}
 
