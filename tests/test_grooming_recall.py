@@ -226,6 +226,12 @@ def test_an_answer_long_after_the_question_counts_as_a_bare_number():
     ("morsan låser mobilen efter nio", "sv"),
     ("vi hade vikarie hela dagen", "sv"),
     ("jag ska plugga på glosorna", "sv"),
+    # moving between school stages now, and the phone taken by a parent
+    ("efter sommaren börjar jag högstadiet", "sv"),
+    ("farsan tar mobilen när klockan är nio", "sv"),
+    ("i'm going into secondary in august", "en"),
+    ("it's my first week at the big school", "en"),
+    ("cant text after 8, mam takes the phone", "en"),
 ])
 def test_a_childs_everyday_life_implies_a_minor(text, language):
     signals = [s for s in detect_signals(normalize(text), "t1", language) if s.name == "implied_age"]
@@ -237,9 +243,24 @@ def test_a_childs_everyday_life_implies_a_minor(text, language):
     ("did you finish the report for the board", "en"),
     ("vi har utvecklingssamtal om vår son imorgon", "sv"),
     ("min son har en ny mentor i år", "sv"),
+    ("när jag började högstadiet fanns inga mobiler", "sv"),
+    ("when i started high school we had no phones", "en"),
+    ("my first year at uni was a blur", "en"),
+    ("my daughter starts secondary next week", "en"),
 ])
 def test_adult_talk_about_school_is_not_a_childs_life(text, language):
     assert not [s for s in detect_signals(normalize(text), "t1", language) if s.name == "implied_age"]
+
+
+@pytest.mark.parametrize("text", ["min dotter går i sexan", "min son slutar nian i vår", "lillebror börjar femman"])
+def test_a_parent_naming_a_childs_grade_states_no_age_of_their_own(text):
+    assert not [s for s in detect_signals(normalize(text), "t1", "sv") if s.name == "age_disclosure"]
+
+
+@pytest.mark.parametrize("text,age", [("vi slutar sexan nu", 12), ("jag går ut nian i juni", 15)])
+def test_finishing_a_grade_states_it(text, age):
+    found = [s for s in detect_signals(normalize(text), "t1", "sv") if s.name == "age_disclosure"]
+    assert found and int(found[0].value) == age
 
 
 # ---------------------------------------------------------------- the child's wariness
