@@ -91,7 +91,7 @@ def test_minimal_pack_loads(tmp_path: Path) -> None:
         ('[[secrecy]]\nid = "empty"\npattern = "x?"\nscore = 0.5\n', r"entry 'empty': pattern matches the empty string"),
         ('[[secrecy]]\nid = "typo"\npattern = "abc"\nscore = 0.5\nscroe = 1\n', r"entry 'typo': unknown keys \['scroe'\]"),
         ('[[secrecy]]\nid = "m"\npattern = "{NOPE}"\nscore = 0.5\n', r"entry 'm': unknown macro \{NOPE\}"),
-        ('[[secrecy]]\nid = "v"\npattern = "abc"\nscore = 0.5\nvalue = 3\n', r"entry 'v': only \['age_disclosure', 'implied_age'\]"),
+        ('[[secrecy]]\nid = "v"\npattern = "abc"\nscore = 0.5\nvalue = 3\n', r"entry 'v': only \['age_disclosure', 'ascribed_age', 'implied_age'\]"),
         ('[[age_disclosure]]\nid = "noval"\npattern = "abc"\nscore = 0.5\n', r"entry 'noval': age_disclosure entries need"),
         (
             '[[age_disclosure]]\nid = "grp"\npattern = "(?P<n>[0-9]+)"\nscore = 0.5\nvalue_group = "age"\n',

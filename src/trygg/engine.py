@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from trygg import protect
+from trygg.age.addressee import assign_cues
 from trygg.age.picture import AgeBook, AgePicture
 from trygg.age.proofs import AgeProofVerifier
 from trygg.contact.graph import ContactGraph
@@ -166,12 +167,18 @@ class Engine:
             signals = [signal for detector in detectors for signal in detector.detect(event, context)]
         if len(text) <= 40 and (answer := age_answer(state, event.sender_id, text, event.event_id)) is not None:
             signals = [*signals, answer]  # "12" after "how old are you?" (trygg.conversation.age_answer)
+        if signals and any(s.name == "implied_age" for s in signals):
+            signals = assign_cues(signals, text)  # "I'll pick you up after fritids" is the child's fritids
         age_flags = None
         if signals and any(s.name in _AGE_SIGNALS for s in signals) and self.ages.picture(
             event.sender_id
         ).observe(signals, text):
             self._dirty_users.add(event.sender_id)
             age_flags = protect.message_flags(event.sender_id, event.event_id, self.ages, self.contacts, self.policy)
+        if signals and event.recipient_id is not None and any(s.name == "ascribed_age" for s in signals):
+            # Only one-to-one: in a room the text does not say whom an ascribed age is about.
+            if self.ages.picture(event.recipient_id).ascribe(signals):
+                self._dirty_users.add(event.recipient_id)
         model_scores = None
         if self.model is not None:
             if state.model_state is None:

@@ -39,6 +39,8 @@ SIGNAL_FAMILIES: tuple[str, ...] = (
 #: with the tactics. ``deadline``: time pressure ("you have 24 hours", "innan ikväll"), what turns
 #: a threat and a demand into an ultimatum. ``implied_age``: life-stage cues of the speaker's own
 #: age (school stage, bedtimes, parents' rules, a first phone) with an estimated age as ``value``.
+#: ``ascribed_age``: the age the speaker's words give the one they write to ("cool for a 7th
+#: grader", "du e ju bara 12"), as ``value``; it goes to the recipient's age picture.
 #: ``protective``: safety advice to a peer (screenshot, block, report, tell an adult, Bris).
 #: ``reported_speech``: the speaker retells what someone else wrote ("a guy offered me...").
 #: ``family_cue``: the speaker writes as the other's family ("love, grandma", "mormor här").
@@ -48,6 +50,7 @@ SIGNAL_FAMILIES: tuple[str, ...] = (
 CONTEXT_FAMILIES: tuple[str, ...] = (
     "deadline",
     "implied_age",
+    "ascribed_age",
     "protective",
     "reported_speech",
     "family_cue",

@@ -48,6 +48,13 @@ IMPLIED_FLOOR = 0.18
 #: p_adult of an account declared (or estimated) adult whose own words imply a child: children
 #: lie up at sign-up, so this pulls the belief back to "unknown", not all the way to minor.
 IMPLIED_VS_DECLARED_ADULT = 0.42
+#: Most that ages ascribed by others ("for a 7th grader", "you're only 12") add to the implied
+#: evidence: another person's words about someone weigh less than their own, and never make a
+#: child of someone alone (0.6 gives p_adult 0.31 at most, and nothing against a declared adult).
+ASCRIBED_CAP = 0.6
+#: Prefix of the cue recorded for an ascribed age (the pattern id follows), so a moderator sees
+#: which facts came from someone else.
+ASCRIBED = "ascribed:"
 
 
 @dataclass
@@ -136,6 +143,30 @@ class AgePicture:
             self._belief = self._reading = None
         return changed
 
+    def ascribe(self, signals: Iterable[Signal]) -> bool:
+        """Take the ages that someone else's message ascribes to this user (``ascribed_age``:
+        "u seem cool for a 7th grader", "du e ju bara 12", written to them in a one-to-one chat);
+        returns whether anything changed.
+
+        Why: a child's age is often never stated by the child, while the adult writing to them
+        says what they take it to be. Kept with the implied cues (their evidence shown the same
+        way), but capped at :data:`ASCRIBED_CAP` so others' words alone stay weaker than one's own.
+        """
+        changed = False
+        for signal in signals:
+            if signal.name != "ascribed_age":
+                continue
+            age = _as_age(signal.value)
+            cue = ASCRIBED + (signal.pattern_id or "")
+            if age is None or any(kept[1] == signal.event_id or kept[3] == cue for kept in self.implied_ages):
+                continue
+            self.implied_ages.append([age, signal.event_id, float(signal.score), cue])
+            del self.implied_ages[:-MAX_KEPT]
+            changed = True
+        if changed:
+            self._belief = self._reading = None
+        return changed
+
     def verify(self, adult: bool) -> None:
         """Record the outcome of an age-assurance check (outranks every claim)."""
         self.verified_adult = adult
@@ -217,9 +248,16 @@ class AgePicture:
 
     @property
     def implied_minor_evidence(self) -> float:
-        """Sum of the distinct implied minor ages' cue scores, capped at :data:`IMPLIED_FULL`."""
-        total = sum(score for age, _, score, _ in self.implied_ages if age < ADULT_AGE)
-        return min(IMPLIED_FULL, total) / IMPLIED_FULL
+        """Sum of the distinct implied minor ages' cue scores, capped at :data:`IMPLIED_FULL`
+        (the part ascribed by others at :data:`ASCRIBED_CAP`)."""
+        own = ascribed = 0.0
+        for age, _, score, cue in self.implied_ages:
+            if age < ADULT_AGE:
+                if cue.startswith(ASCRIBED):
+                    ascribed += score
+                else:
+                    own += score
+        return min(IMPLIED_FULL, own + min(ASCRIBED_CAP, ascribed)) / IMPLIED_FULL
 
     @property
     def p_minor(self) -> float:

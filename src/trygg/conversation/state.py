@@ -31,8 +31,9 @@ MAX_REASONS = 10
 OFFENDER_FLOOR = 0.35
 #: Default risk at which a conversation becomes an alert (the policy passes its own).
 DEFAULT_ALERT_RISK = 0.6
-#: Signal families that describe the speaker's own age, not a tactic used on someone.
-AGE_FAMILIES = frozenset({"age_disclosure", "adult_indicator", "implied_age"})
+#: Signal families that describe an age (the speaker's own, or the one the speaker ascribes to
+#: the recipient), not a tactic used on someone.
+AGE_FAMILIES = frozenset({"age_disclosure", "adult_indicator", "implied_age", "ascribed_age"})
 #: Families that mark a message as retelling or warning about someone else's words ("a guy
 #: offered me money for pics", "block him"): the tactics found in that same message are not the
 #: speaker's own, so they are recorded at a fraction of their score.

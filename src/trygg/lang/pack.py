@@ -52,7 +52,7 @@ from typing import Any
 from trygg.taxonomy import ALL_FAMILIES
 
 #: Families whose entries extract a number (the stated age) into ``Signal.value``.
-VALUE_FAMILIES: frozenset[str] = frozenset({"age_disclosure", "implied_age"})
+VALUE_FAMILIES: frozenset[str] = frozenset({"age_disclosure", "implied_age", "ascribed_age"})
 #: The pack of language-independent cues (app names, payment brands, "13/f"); not a language.
 COMMON_PACK = "common"
 
@@ -105,6 +105,11 @@ class LanguagePack:
     version: int
     source: str
     families: dict[str, tuple[PatternEntry, ...]]
+    #: Words of the first and second person (``[pack] first_person`` / ``second_person``):
+    #: whom a life-stage cue is about ("after MY fritids" vs "I'll pick YOU up after fritids",
+    #: :mod:`trygg.age.addressee`). Empty in a pack that lists none.
+    first_person: frozenset[str] = frozenset()
+    second_person: frozenset[str] = frozenset()
 
     def entries(self, family: str) -> tuple[PatternEntry, ...]:
         return self.families.get(family, ())
@@ -171,7 +176,22 @@ def load_pack_file(path: str | Path) -> LanguagePack:
             raise ValueError(f"{where}: family {key!r} must be an array of tables ([[{key}]])")
         entries = [_read_entry(raw, key, code, macros, where, seen_ids) for raw in value]
         families[key] = tuple(sorted(entries, key=lambda e: -e.score))
-    return LanguagePack(code=code, name=str(header.get("name", code)), version=version, source=where, families=families)
+    return LanguagePack(
+        code=code,
+        name=str(header.get("name", code)),
+        version=version,
+        source=where,
+        families=families,
+        first_person=_read_words(header, "first_person", where),
+        second_person=_read_words(header, "second_person", where),
+    )
+
+
+def _read_words(header: dict[str, Any], key: str, where: str) -> frozenset[str]:
+    raw = header.get(key, [])
+    if not isinstance(raw, list) or not all(isinstance(w, str) and w and w == w.casefold() and " " not in w for w in raw):
+        raise ValueError(f"{where}: [pack] {key} must be a list of lower-case single words")
+    return frozenset(raw)
 
 
 def _read_macros(raw: Any, where: str) -> dict[str, str]:
