@@ -356,3 +356,51 @@ def test_exposure_with_a_demand_and_a_deadline_is_sextortion(lines):
 
 def test_money_for_a_picture_is_an_explicit_offer():
     assert _families("jag swishar 200 för en bild", "sv").get("gift_or_money_offer", 0.0) >= 0.9
+
+
+# ---------------------------------------------------------------- a stranger's opener
+
+@pytest.mark.parametrize("text,language", [
+    ("saw ur reply on ur dance vid, ur so good", "en"),
+    ("hey its jaxx from the lobby", "en"),
+    ("you dont know me but i love ur builds", "en"),
+    ("hej det är mikael från fortnite-lobbyn igår", "sv"),
+    ("såg din video, du e grym", "sv"),
+    ("du känner inte mig men", "sv"),
+    ("hab dein video gesehen, richtig gut", "de"),
+    ("ik zag je filmpje, echt goed", "nl"),
+])
+def test_a_stranger_says_how_they_found_the_child(text, language):
+    assert _families(text, language).get("first_contact", 0.0) >= 0.5
+
+
+@pytest.mark.parametrize("text,language", [
+    ("saw your ad, is the bike still available", "en"),
+    ("hi love its grandma, saw your mum today", "en"),
+    ("såg din annons, finns cykeln kvar?", "sv"),
+    ("vi ses på träningen ikväll", "sv"),
+])
+def test_a_sale_or_family_is_no_strangers_opener(text, language):
+    assert "first_contact" not in _families(text, language)
+
+
+def _candidate_risk(name, opener):
+    lines = [("a", opener), ("b", "haha tack"), ("a", "du e så himla fin. säg inget till nån om oss"), ("b", "ok")]
+    return max(p["risk"] for uid, p in _chat(name, lines).conversations[name].participants.items() if uid == f"{name}:a")
+
+
+def test_a_strangers_opener_raises_the_risk_of_their_tactics_and_alone_it_is_nothing():
+    assert _candidate_risk("st", "såg din video, du e grym") > _candidate_risk("pl", "hej, du e grym")
+    alone = [("a", "såg din video, du e grym"), ("b", "tack!")]
+    plain = [("a", "hej, du e grym"), ("b", "tack!")]
+    risk_of = lambda name, lines: _chat(name, lines).conversations[name].risk  # noqa: E731
+    assert risk_of("al", alone) == pytest.approx(risk_of("pa", plain))
+
+
+def test_a_teens_opener_adds_nothing():
+    teen = risk.fuse({"secrecy": (0.7, 1), "compliments_trust": (0.7, 1)}, 0.1, 0.9, context=risk.Context(stranger=0.6))
+    plain = risk.fuse({"secrecy": (0.7, 1), "compliments_trust": (0.7, 1)}, 0.1, 0.9)
+    assert teen.risk == pytest.approx(plain.risk)
+    adult = risk.fuse({"secrecy": (0.7, 1), "compliments_trust": (0.7, 1)}, 0.5, 0.9, context=risk.Context(stranger=0.6))
+    assert adult.risk > risk.fuse({"secrecy": (0.7, 1), "compliments_trust": (0.7, 1)}, 0.5, 0.9).risk
+    assert ("first_contact", pytest.approx(0.6)) in [(f, round(t, 4)) for f, t in adult.contributions]

@@ -39,7 +39,7 @@ def _policy(folder: Path) -> Path:
     """A changed policy: earlier holds for review (escalations), later warnings (lowered decisions)."""
     source = POLICY.read_text(encoding="utf-8")
     assert source.count("min_risk = 0.6\n") == 1 and source.count("min_risk = 0.75\n") == 1
-    changed = source.replace('name = "default"', 'name = "changed"').replace("min_risk = 0.6\n", "min_risk = 0.65\n")
+    changed = source.replace('name = "default"', 'name = "changed"').replace("min_risk = 0.6\n", "min_risk = 0.7\n")
     changed = changed.replace("min_risk = 0.75\n", "min_risk = 0.5\n")
     path = folder / "changed.toml"
     path.write_text(changed, encoding="utf-8")

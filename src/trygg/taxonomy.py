@@ -45,6 +45,8 @@ SIGNAL_FAMILIES: tuple[str, ...] = (
 #: ``reported_speech``: the speaker retells what someone else wrote ("a guy offered me...").
 #: ``family_cue``: the speaker writes as the other's family ("love, grandma", "mormor här").
 #: ``distress``: the speaker is frightened or in crisis ("I don't want to live", "snälla sluta").
+#: ``first_contact``: the speaker says how they found the other online ("saw ur dance vid", "det
+#: är Mikael från Fortnite-lobbyn", "you don't know me but"): a stranger, not family or a coach.
 #: ``wary``: the speaker distrusts the one they talk to ("who is this", "how do you know my bus
 #: stop", "du e ju vuxen", "stop messaging me"): a child's own alarm at a stranger's approach.
 CONTEXT_FAMILIES: tuple[str, ...] = (
@@ -56,6 +58,7 @@ CONTEXT_FAMILIES: tuple[str, ...] = (
     "family_cue",
     "distress",
     "wary",
+    "first_contact",
 )
 
 #: Families that detectors other than the language packs find (no pack may define them).

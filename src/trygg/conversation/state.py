@@ -447,9 +447,10 @@ def _context(
     protected = theirs("protective")
     distress = theirs("distress")
     wary = theirs("wary")
-    if not family and protected < CONTEXT_PRESENT and distress < CONTEXT_PRESENT and wary < CONTEXT_PRESENT:
+    stranger = scores.get("first_contact", (0.0, 0))[0]
+    if not family and max(protected, distress, wary, stranger) < CONTEXT_PRESENT:
         return NO_CONTEXT
-    return Context(family, protected, distress, wary)
+    return Context(family, protected, distress, wary, stranger)
 
 
 def _older_teen(me: AgePicture, other: AgePicture) -> float:
