@@ -391,10 +391,9 @@ def _candidate_risk(name, opener):
 
 def test_a_strangers_opener_raises_the_risk_of_their_tactics_and_alone_it_is_nothing():
     assert _candidate_risk("st", "såg din video, du e grym") > _candidate_risk("pl", "hej, du e grym")
-    alone = [("a", "såg din video, du e grym"), ("b", "tack!")]
-    plain = [("a", "hej, du e grym"), ("b", "tack!")]
-    risk_of = lambda name, lines: _chat(name, lines).conversations[name].risk  # noqa: E731
-    assert risk_of("al", alone) == pytest.approx(risk_of("pa", plain))
+    alone = _chat("al", [("a", "såg din video, du e grym"), ("b", "tack!")]).conversations["al"].risk
+    plain = _chat("pa", [("a", "hej, du e grym"), ("b", "tack!")]).conversations["pa"].risk
+    assert alone == pytest.approx(plain)
 
 
 def test_a_teens_opener_adds_nothing():
