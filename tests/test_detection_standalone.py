@@ -339,6 +339,45 @@ def test_relationships_are_stored_with_the_users_and_restored():
     assert fresh.relations.familiarity("fam:b", "fam:a") == 1.0
 
 
+def connection(name, user, other, state="accepted"):
+    return parse_event({
+        "type": "connection", "event_id": f"{name}-con-{user}-{other}-{state}", "user_id": f"{name}:{user}",
+        "other_id": f"{name}:{other}", "state": state,
+    })
+
+
+MILD_APPROACH = [("a", "du e så himla fin"), ("b", "tack"), ("a", "säg inget till nån om oss")]
+
+
+def _risk_of_a(engine, name):
+    return engine.conversations[name].participants[f"{name}:a"]["risk"]
+
+
+def test_a_message_from_outside_the_childs_contacts_weighs_as_a_strangers():
+    connected = Engine()
+    connected.process(connection("con", "a", "b"))
+    connected, _ = run_chat("con", {"b": 13}, MILD_APPROACH, engine=connected)
+    outside = Engine()
+    outside.process(connection("con", "b", "friend"))  # the platform sends b's contacts; a is not one
+    outside, _ = run_chat("con", {"b": 13}, MILD_APPROACH, engine=outside)
+    silent, _ = run_chat("con", {"b": 13}, MILD_APPROACH)  # a platform that sends no connections
+    assert outside.relations.stranger("con:a", "con:b") and not connected.relations.stranger("con:a", "con:b")
+    assert not silent.relations.stranger("con:a", "con:b")
+    assert _risk_of_a(outside, "con") > _risk_of_a(connected, "con")
+    assert _risk_of_a(silent, "con") == pytest.approx(_risk_of_a(connected, "con"))
+
+
+def test_a_known_link_or_a_removed_connection_decides_who_is_a_stranger():
+    engine = Engine()
+    engine.process(connection("rm", "b", "friend"))
+    engine.process(connection("rm", "a", "b"))
+    assert not engine.relations.stranger("rm:a", "rm:b")
+    engine.process(connection("rm", "a", "b", state="removed"))
+    assert engine.relations.stranger("rm:a", "rm:b")
+    engine.process(relationship("rm", "mutual_friends"))
+    assert not engine.relations.stranger("rm:a", "rm:b")
+
+
 def test_the_platform_age_estimate_is_an_input():
     engine = Engine()
     engine.process(parse_event({"type": "account", "user_id": "u1", "estimated_age": 12}))

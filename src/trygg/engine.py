@@ -101,7 +101,7 @@ class Engine:
         self.contacts = ContactGraph()
         #: Age proof verifiers by the proof event's ``method`` (e.g. ``eu_av_mdoc``).
         self.age_verifiers: dict[str, AgeProofVerifier] = {}
-        self.relations = RelationshipBook()
+        self.relations = RelationshipBook(self.contacts)
         self.conversations: dict[str, ConversationState] = {}
         self._trackers: dict[str, LanguageTracker] = {}
         self._seen: dict[str, None] = {}

@@ -20,6 +20,17 @@ picture and a resumed scan still knows them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Protocol
+
+
+class _UserConnections(Protocol):
+    connections: Mapping[str, None]
+
+
+class ConnectionsLike(Protocol):
+    """What :meth:`RelationshipBook.stranger` reads: a user's platform contacts, or None."""
+
+    def get(self, user_id: str, /) -> _UserConnections | None: ...
 
 #: Relationship kinds a platform may send, and how far each lowers ordinary cues.
 FAMILIARITY: dict[str, float] = {
@@ -37,10 +48,16 @@ MAX_LINKS_PER_USER = 64
 
 
 class RelationshipBook:
-    """Symmetric links between users: ``record(a, b, kind)``; ``familiarity(a, b) -> 0..1``."""
+    """Symmetric links between users: ``record(a, b, kind)``; ``familiarity(a, b) -> 0..1``;
+    ``stranger(a, b)``: whether the platform's own contact list shows ``a`` is not one of ``b``'s.
 
-    def __init__(self) -> None:
+    ``connections`` is the platform's contact graph (``connection`` events, kept by
+    :class:`trygg.contact.graph.ContactGraph` for the contact gate), read here, never copied.
+    """
+
+    def __init__(self, connections: ConnectionsLike | None = None) -> None:
         self._links: dict[str, dict[str, set[str]]] = {}
+        self._connections = connections
 
     def record(self, user_id: str, other_id: str, kind: str, ended: bool = False) -> bool:
         """Add (or, with ``ended``, remove) one link; returns whether anything changed."""
@@ -70,6 +87,16 @@ class RelationshipBook:
 
     def kinds(self, user_id: str, other_id: str) -> frozenset[str]:
         return frozenset(self._links.get(user_id, {}).get(other_id, ()))
+
+    def stranger(self, user_id: str, other_id: str) -> bool:
+        """Whether ``user_id`` writes to ``other_id`` from outside their contacts, as far as the
+        platform has said: it has sent connections of ``other_id`` and ``user_id`` is not among
+        them, nor linked to them otherwise. A platform that sends no ``connection`` events says
+        nothing, so nobody is a stranger by it (absence of a link is no evidence there)."""
+        if self._connections is None or self.kinds(user_id, other_id):
+            return False
+        theirs = self._connections.get(other_id)
+        return theirs is not None and bool(theirs.connections) and user_id not in theirs.connections
 
     def familiarity(self, user_id: str, other_id: str) -> float:
         """How far the pair's known links lower ordinary cues (0 when none is known)."""

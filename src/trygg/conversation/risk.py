@@ -164,7 +164,9 @@ WARY = 1.0
 #: coaches, teachers and classmates have no need to say how they found a child; in the written
 #: corpus's dev split such an opener came in the first six messages of 1 of 208 hard negatives
 #: and of 29 of 166 harmful conversations. Never alone, never for a teen by their own account,
-#: and weighed by how likely the target is a minor (as BREADTH).
+#: and weighed by how likely the target is a minor (as BREADTH). The platform's contact list says
+#: the same where it is sent: a message from outside the target's connections (state.py,
+#: PLATFORM_STRANGER).
 STRANGER = 1.0
 #: Safety advice from the counterpart (screenshot, block, report, tell an adult).
 PROTECTED = 3.0

@@ -47,6 +47,9 @@ GROUP_TARGET_WEIGHT = 0.5
 #: they count.
 SINGLING_FAMILIES = ("platform_migration", "secrecy", "isolation", "personal_info_request")
 SINGLING_PRESENT = 0.6
+#: How strongly a message from outside the counterpart's platform contacts counts as a stranger's
+#: approach (``RelationshipBook.stranger``; as the text's "saw ur video" does, see risk.STRANGER).
+PLATFORM_STRANGER = 0.6
 #: Years between two minors from which the older one is not treated as the younger one's peer.
 AGE_GAP = 3
 #: ... and the p_adult they are then judged with (see _older_teen).
@@ -448,6 +451,8 @@ def _context(
     distress = theirs("distress")
     wary = theirs("wary")
     stranger = scores.get("first_contact", (0.0, 0))[0]
+    if relations is not None and relations.stranger(uid, counterpart):
+        stranger = max(stranger, PLATFORM_STRANGER)
     if not family and max(protected, distress, wary, stranger) < CONTEXT_PRESENT:
         return NO_CONTEXT
     return Context(family, protected, distress, wary, stranger)
