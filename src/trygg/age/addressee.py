@@ -45,10 +45,10 @@ def whose_cue(text: str, span: tuple[int, int] | None, language: str | None) -> 
     except ValueError:
         return Whose.SPEAKER
     start, end = span
-    before_end = [m.start() for m in _SENTENCE_END.finditer(text, 0, start)]
-    sentence_start = before_end[-1] + 1 if before_end else 0
+    sentence_start = max(text.rfind(mark, 0, start) for mark in ".!?\n") + 1
     after = _SENTENCE_END.search(text, end)
-    if after is not None and after.group() == "?" or (after is None and text.rstrip().endswith("?")):
+    ends_in_question = after.group() == "?" if after is not None else text.rstrip().endswith("?")
+    if ends_in_question:
         return Whose.ASKED
     inside = [w.casefold() for w in _WORD.findall(text[start:end])]
     before = [w.casefold() for w in _WORD.findall(text[sentence_start:start])]

@@ -124,13 +124,7 @@ class AgePicture:
                 del self.stated_ages[:-MAX_KEPT]
                 changed = True
             elif signal.name == "implied_age":
-                age = _as_age(signal.value)
-                cue = signal.pattern_id or ""
-                if age is None or any(kept[1] == signal.event_id or kept[3] == cue for kept in self.implied_ages):
-                    continue  # one cue per message and per pattern: a repeat is the same fact
-                self.implied_ages.append([age, signal.event_id, float(signal.score), cue])
-                del self.implied_ages[:-MAX_KEPT]
-                changed = True
+                changed |= self._add_cue(signal, signal.pattern_id or "")
             elif signal.name == "adult_indicator":
                 if signal.score > self.adult_evidence:
                     self.adult_evidence = float(signal.score)
@@ -154,18 +148,21 @@ class AgePicture:
         """
         changed = False
         for signal in signals:
-            if signal.name != "ascribed_age":
-                continue
-            age = _as_age(signal.value)
-            cue = ASCRIBED + (signal.pattern_id or "")
-            if age is None or any(kept[1] == signal.event_id or kept[3] == cue for kept in self.implied_ages):
-                continue
-            self.implied_ages.append([age, signal.event_id, float(signal.score), cue])
-            del self.implied_ages[:-MAX_KEPT]
-            changed = True
+            if signal.name == "ascribed_age":
+                changed |= self._add_cue(signal, ASCRIBED + (signal.pattern_id or ""))
         if changed:
             self._belief = self._reading = None
         return changed
+
+    def _add_cue(self, signal: Signal, cue: str) -> bool:
+        """Keep one implied (or ascribed) age cue; one per message and per pattern, since a
+        repeat is the same fact. Returns whether it was kept."""
+        age = _as_age(signal.value)
+        if age is None or any(kept[1] == signal.event_id or kept[3] == cue for kept in self.implied_ages):
+            return False
+        self.implied_ages.append([age, signal.event_id, float(signal.score), cue])
+        del self.implied_ages[:-MAX_KEPT]
+        return True
 
     def verify(self, adult: bool) -> None:
         """Record the outcome of an age-assurance check (outranks every claim)."""

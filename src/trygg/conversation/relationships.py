@@ -93,7 +93,7 @@ class RelationshipBook:
         platform has said: it has sent connections of ``other_id`` and ``user_id`` is not among
         them, nor linked to them otherwise. A platform that sends no ``connection`` events says
         nothing, so nobody is a stranger by it (absence of a link is no evidence there)."""
-        if self._connections is None or self.kinds(user_id, other_id):
+        if self._connections is None or self._links.get(user_id, {}).get(other_id):
             return False
         theirs = self._connections.get(other_id)
         return theirs is not None and bool(theirs.connections) and user_id not in theirs.connections
