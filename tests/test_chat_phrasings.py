@@ -67,6 +67,32 @@ def families(text: str, language: str) -> dict[str, float]:
         ("ist deine Mama noch auf der Arbeit?", "de", "isolation"),
         ("is je moeder nog aan het werk?", "nl", "isolation"),
         ("ich zahle dir 100 € wenn du zu mir kommst", "de", "gift_or_money_offer"),
+        # Second batch written apart (dev, 2026-12-04): secrecy, who watches the phone, gifts by name.
+        ("we'll keep this to ourselves for a bit", "en", "secrecy"),
+        ("no need to mention it to your dad", "en", "secrecy"),
+        ("best not to say anything to the other players", "en", "secrecy"),
+        ("just tell your dad it's chess club", "en", "secrecy"),
+        ("wipe them after ok", "en", "secrecy"),
+        ("leave your phone on silent so your nan doesnt catch on", "en", "secrecy"),
+        ("dont mention us to your mam", "en", "secrecy"),
+        ("does your mum know you're chatting with me", "en", "personal_info_request"),
+        ("do your folks go through your snap?", "en", "personal_info_request"),
+        ("lemme gift you a battle pass", "en", "gift_or_money_offer"),
+        ("when your dads asleep we can call", "en", "isolation"),
+        ("slide me a dm", "en", "platform_migration"),
+        ("answer me in private not in the server", "en", "platform_migration"),
+        ("vi har en liten hemlis mellan dig och mig", "sv", "secrecy"),
+        ("prata inte om lektionerna med dom andra", "sv", "secrecy"),
+        ("du behöver inte berätta nåt för din pappa", "sv", "secrecy"),
+        ("skryt inte om presenten hemma", "sv", "secrecy"),
+        ("säg till mamma att du har fått den", "sv", "secrecy"),
+        ("säg att du ska hem till Klara", "sv", "secrecy"),
+        ("läser dina föräldrar dina meddelanden", "sv", "personal_info_request"),
+        ("vet din mamma att du skriver med mig", "sv", "personal_info_request"),
+        ("jag ska köpa airpods till dig", "sv", "gift_or_money_offer"),
+        ("messa mig privat", "sv", "platform_migration"),
+        ("kom in i min privata server", "sv", "platform_migration"),
+        ("helst vi två", "sv", "isolation"),
     ],
 )
 def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
@@ -82,6 +108,13 @@ def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
         ("my mum earns 300 a week", "en", "gift_or_money_offer"),
         ("jag skickar en till mamma", "sv", "image_request"),  # one to mum, not one more
         ("skicka en till mig också", "sv", "image_request"),
+        ("tell your mum, it's important", "en", "secrecy"),  # advice, not a cover story
+        ("hide the cake so she doesnt see, its her birthday", "en", "personal_info_request"),
+        ("the secret's out lol everyone knows", "en", "secrecy"),
+        ("det är en hemlis till mamma på hennes födelsedag", "sv", "secrecy"),  # a surprise for mum
+        ("mormor köper en tröja till dig", "sv", "gift_or_money_offer"),  # not the speaker's offer
+        ("vi ses i skolan, inte här", "sv", "platform_migration"),
+        ("jag svarar i chatten sen", "sv", "platform_migration"),
     ],
 )
 def test_a_near_miss_in_the_same_words_is_not_read(text, language, family):
