@@ -145,3 +145,38 @@ def test_a_pack_with_a_malformed_pronoun_list_is_refused(tmp_path):
     pack.write_text('[pack]\nlanguage = "xx"\nfirst_person = ["Ich bin"]\n', encoding="utf-8")
     with pytest.raises(ValueError, match="first_person must be a list of lower-case single words"):
         load_pack_file(pack)
+
+
+# ---------------------------------------------------------------- an age heard, not stated
+
+@pytest.mark.parametrize("reply", ["wow 9 år och så duktig!", "9?? nej men seriöst, så duktig", "du är ju 9 år, sjukt bra"])
+def test_an_age_echoed_back_or_said_of_the_other_is_not_the_speakers(reply):
+    engine = _chat("e", [("kid", "tack jag är 9 år"), ("man", reply)])
+    man = engine.ages.peek("e:man")
+    assert not man.stated_ages
+    assert man.p_minor == pytest.approx(0.5)
+    assert engine.ages.peek("e:kid").best_age_estimate == 9
+
+
+def test_an_age_claimed_in_the_first_person_stays_the_speakers_even_when_the_same():
+    engine = _chat("c", [("kid", "im 14"), ("man", "no way me too, i'm 14")])
+    assert engine.ages.peek("c:man").best_age_estimate == 14
+
+
+def test_an_unheard_bare_age_stays_the_speakers():
+    # nobody else said 9: "9 år och redan så duktig" may be the speaker on themself
+    engine = _chat("u", [("kid", "hej"), ("man", "9 år och redan så duktig på fotboll")])
+    assert engine.ages.peek("u:man").best_age_estimate == 9
+
+
+def test_an_echoed_age_no_longer_hides_the_adults_tactics():
+    lines = [
+        ("man", "du bygger så fina hus"),
+        ("kid", "tack jag är 9 år"),
+        ("man", "wow 9 år och så duktig! jag kan ge dig robux så du kan bygga ett slott"),
+        ("man", "men det är en hemlis mellan oss. vad heter du på riktigt och var bor du?"),
+    ]
+    engine = _chat("h", lines)
+    man = engine.ages.peek("h:man")
+    assert man.p_minor == pytest.approx(0.5)
+    assert engine.conversations["h"].participants["h:man"]["risk"] > 0.3

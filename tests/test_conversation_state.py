@@ -285,3 +285,23 @@ def test_a_step_without_model_scores_never_reuses_a_view_made_with_them():
     _, fresh = step(fresh_state, msg(3, A), [], book)
     assert plain == fresh
     assert plain.risk > run([(A, ["compliments_trust"])], ages(None, None))[1][-1].risk
+
+
+def test_a_sender_who_singled_someone_out_of_a_room_stays_judged_one_to_one():
+    book = AgeBook()
+    book.picture("man").declare(35)
+    book.picture("girl").declare(13)
+
+    def final(recipient):
+        state = ConversationState("c")
+        state, _ = step(state, MessageEvent(type="message", event_id="g0", conversation_id="c", sender_id="girl",
+                                            recipient_id=recipient and "man", text="x"), [], book)
+        # a move to private just at the line, then the decay of several messages
+        names = ["platform_migration", "compliments_trust", "gift_or_money_offer"] + ["compliments_trust"] * 6
+        for n, name in enumerate(names, 1):
+            event = MessageEvent(type="message", event_id=f"g{n}", conversation_id="c", sender_id="man",
+                                 recipient_id=recipient, text="x")
+            state, a = step(state, event, [sig(name, event.event_id, 0.6 if name == "platform_migration" else 0.8)], book)
+        return a.risk
+
+    assert final(None) == pytest.approx(final("girl"))

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from trygg import protect
-from trygg.age.addressee import assign_cues
+from trygg.age.addressee import assign_cues, drop_heard_ages
 from trygg.age.picture import AgeBook, AgePicture
 from trygg.age.proofs import AgeProofVerifier
 from trygg.contact.graph import ContactGraph
@@ -165,6 +165,8 @@ class Engine:
             signals = detectors[0].detect(event, context)
         else:
             signals = [signal for detector in detectors for signal in detector.detect(event, context)]
+        if signals and any(s.name == "age_disclosure" for s in signals):
+            signals = drop_heard_ages(signals, text, self._heard_ages(state, event))  # "wow 9 år och så duktig!"
         if len(text) <= 40 and (answer := age_answer(state, event.sender_id, text, event.event_id)) is not None:
             signals = [*signals, answer]  # "12" after "how old are you?" (trygg.conversation.age_answer)
         if signals and any(s.name == "implied_age" for s in signals):
@@ -200,6 +202,17 @@ class Engine:
         )
         decision = self._decide(state, assessment, event)
         return decision if age_flags is None else merge(decision, age_flags)
+
+    def _heard_ages(self, state: ConversationState, event: MessageEvent) -> set[int]:
+        """The ages the others in the conversation stated: the recipient's one-to-one, everyone
+        else's in a room."""
+        others = [event.recipient_id] if event.recipient_id is not None else [u for u in state.participants if u != event.sender_id]
+        heard: set[int] = set()
+        for uid in others:
+            picture = self.ages.get(uid)
+            if picture is not None:
+                heard.update(int(age) for age, *_ in picture.stated_ages)
+        return heard
 
     def _track_language(self, state: ConversationState, text: str) -> LanguageTracker:
         """The conversation's language tracker, after taking ``text`` in (the model also needs

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from enum import Enum
+from typing import Collection
 
 from trygg.lang.pack import load_pack
 from trygg.signals.base import Signal
@@ -38,12 +39,18 @@ class Whose(Enum):
 def whose_cue(text: str, span: tuple[int, int] | None, language: str | None) -> Whose:
     """Whose age a cue at ``span`` of ``text`` (the original message) speaks of, by the
     pronouns of ``language``'s pack; :attr:`Whose.SPEAKER` when the pack lists none."""
+    return _nearest_person(text, span, language) or Whose.SPEAKER
+
+
+def _nearest_person(text: str, span: tuple[int, int] | None, language: str | None) -> Whose | None:
+    """:attr:`Whose.ASKED` for a cue in a question, else the person of the nearest pronoun
+    before the cue in its sentence (or inside it); ``None`` when the sentence has none."""
     if span is None or not language:
-        return Whose.SPEAKER
+        return None
     try:
         pack = load_pack(language)
     except ValueError:
-        return Whose.SPEAKER
+        return None
     start, end = span
     sentence_start = max(text.rfind(mark, 0, start) for mark in ".!?\n") + 1
     after = _SENTENCE_END.search(text, end)
@@ -57,7 +64,27 @@ def whose_cue(text: str, span: tuple[int, int] | None, language: str | None) -> 
             return Whose.SPEAKER
         if word in pack.second_person:
             return Whose.ADDRESSEE
-    return Whose.SPEAKER
+    return None
+
+
+def drop_heard_ages(signals: list[Signal], text: str, heard: Collection[int]) -> list[Signal]:
+    """The message's signals without the stated ages that are not the speaker's own.
+
+    Why: "wow 9 år och så duktig!" right after the child wrote "jag är 9" is the adult echoing
+    the child's age, and "du är ju 12" is about the one written to; taken as the speaker's own,
+    either made an adult look like a child and shrank their tactics. A stated age is dropped
+    when the nearest pronoun before it is of the second person, or when there is none and the
+    number is one the others in the conversation stated (``heard``). An age with "I" or "we"
+    before it stays the speaker's, whatever the others said: "me too, 14" is a claim.
+    """
+    out: list[Signal] = []
+    for signal in signals:
+        if signal.name == "age_disclosure":
+            whose = _nearest_person(text, signal.span, signal.language)
+            if whose is Whose.ADDRESSEE or (whose is None and signal.value in heard):
+                continue
+        out.append(signal)
+    return out
 
 
 def assign_cues(signals: list[Signal], text: str) -> list[Signal]:

@@ -392,7 +392,7 @@ def _fuse_candidate(
     other = ages.get(counterpart, _BLANK) if counterpart is not None else _BLANK
     model_p = _model_p(model_scores, uid)
     p_minor = other.p_minor
-    crowd = state.group and not _singles_out(scores)
+    crowd = state.group and not _singles_out(families)
     if crowd:
         # In a room nobody is addressed by name: the likeliest minor present may not be who the
         # sender is talking to, so their age counts for half.
@@ -408,17 +408,19 @@ def _fuse_candidate(
     return fusion, me, other, model_p
 
 
-def _singles_out(scores: Mapping[str, tuple[float, int]]) -> bool:
-    """Whether a sender in a room is drawing one person out of it.
+def _singles_out(families: Mapping[str, list]) -> bool:
+    """Whether a sender in a room has drawn one person out of it.
 
     The room discount assumes talk to everyone. Moving to another app or a private chat,
     asking to keep something secret, cutting someone off from others, or asking where someone
     lives is said to one person, never to a room: from then on the sender is judged as in a
-    one-to-one chat with the likeliest minor present.
+    one-to-one chat with the likeliest minor present. Read from the strongest signal each family
+    recorded (its reason's score), not the decayed score: having singled someone out stays a
+    fact, where a decayed 0.6 flickered back under the line a message later.
     """
     for family in SINGLING_FAMILIES:
-        entry = scores.get(family)
-        if entry is not None and entry[0] >= SINGLING_PRESENT:
+        entry = families.get(family)
+        if entry is not None and max(entry[0], entry[4].get("score", 0.0)) >= SINGLING_PRESENT:
             return True
     return False
 
