@@ -15,6 +15,7 @@ from trygg.lab.written import (
     build,
     load_written,
     main,
+    message_events,
     read_written,
     split_of,
     to_events,
@@ -233,6 +234,28 @@ def test_group_rooms_have_no_recipient(tmp_path: Path) -> None:
     assert all(isinstance(m, MessageEvent) and m.recipient_id is None for m in messages)
     assert all("recipient_id" not in e for e in events)
     assert label["offender_id"] is None and label["first_harmful_event_id"] is None
+
+
+MENTIONS = GROUP.replace("users: ella=13, noor=13, sixten=14", "users: ella=13, noor_k=13, sixten=14").replace(
+    "ella: vem har läxan i matte\nnoor: jag! skickar\n[+1h]\nsixten: tack 🙏\n",
+    "ella: noor har du läxan\nnoor_k: ja ella, @sixten också\nsixten: tack noor_k 🙏\nella: noorish är inte ett namn\n",
+)
+
+
+def test_a_room_message_lists_the_speakers_it_names_as_mentions(tmp_path: Path) -> None:
+    write(tmp_path / "sv", "b.chat", MENTIONS)
+    conversation = read_written(tmp_path)[0]
+    events = [e for e in to_events(conversation)[0] if e["type"] == "message"]
+    assert [e.get("mentions") for e in events] == [
+        ["sv-b-001:noor_k"],  # the first part of a name is how chat writes it
+        ["sv-b-001:ella", "sv-b-001:sixten"],
+        ["sv-b-001:noor_k"],
+        None,  # a word that only starts like a name is not the name
+    ]
+    assert all(parse_event(e).mentions == tuple(e.get("mentions", ())) for e in events)
+    assert all("mentions" not in e for e in message_events(conversation, mentions=False))
+    main(["build", str(tmp_path), str(tmp_path / "out"), "--no-mentions"])
+    assert "mentions" not in (tmp_path / "out" / "events.jsonl").read_text(encoding="utf-8")
 
 
 def test_build_writes_events_and_labels_per_split(tmp_path: Path) -> None:

@@ -177,10 +177,12 @@ class Engine:
         ).observe(signals, text):
             self._dirty_users.add(event.sender_id)
             age_flags = protect.message_flags(event.sender_id, event.event_id, self.ages, self.contacts, self.policy)
-        if signals and event.recipient_id is not None and any(s.name == "ascribed_age" for s in signals):
-            # Only one-to-one: in a room the text does not say whom an ascribed age is about.
-            if self.ages.picture(event.recipient_id).ascribe(signals):
-                self._dirty_users.add(event.recipient_id)
+        addressee = event.recipient_id or (event.mentions[0] if len(event.mentions) == 1 else None)
+        if signals and addressee is not None and addressee != event.sender_id and any(s.name == "ascribed_age" for s in signals):
+            # One-to-one, or in a room to the one user the message mentions: otherwise the text
+            # does not say whom an ascribed age is about.
+            if self.ages.picture(addressee).ascribe(signals):
+                self._dirty_users.add(addressee)
         model_scores = None
         if self.model is not None:
             if state.model_state is None:

@@ -21,6 +21,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, 
 MAX_TEXT_CHARS = 64 * 1024
 #: Longest JSON line the reader accepts at all (base64 media may be large, but not unbounded).
 MAX_LINE_BYTES = 16 * 1024 * 1024
+#: Most users one message may mention (a room's @everyone is not a list of mentions).
+MAX_MENTIONS = 32
 
 
 def no_nul(value: str) -> str:
@@ -69,6 +71,10 @@ class MessageEvent(_IdentifiedEvent):
     recipient_id: Identifier | None = None
     text: str
     sent_at: datetime | None = None
+    #: Users the message is addressed to in a room: the platform's @mentions and the author of
+    #: the message it replies to (v1.1). In a room it is how the engine knows whom a sender
+    #: singles out; in a one-to-one chat the recipient already says so.
+    mentions: Annotated[tuple[Identifier, ...], Field(max_length=MAX_MENTIONS)] = ()
 
 
 class MediaEvent(_IdentifiedEvent):

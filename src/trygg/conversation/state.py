@@ -47,6 +47,8 @@ GROUP_TARGET_WEIGHT = 0.5
 #: they count.
 SINGLING_FAMILIES = ("platform_migration", "secrecy", "isolation", "personal_info_request")
 SINGLING_PRESENT = 0.6
+#: How many users a sender in a room is remembered to have written to by name.
+MAX_ADDRESSEES = 4
 #: How strongly a message from outside the counterpart's platform contacts counts as a stranger's
 #: approach (``RelationshipBook.stranger``; as the text's "saw ur video" does, see risk.STRANGER).
 PLATFORM_STRANGER = 0.6
@@ -211,6 +213,7 @@ class ConversationState:
                     "last": int(p["last"]),
                     "risk": float(p["risk"]),
                     "f": {str(k): list(v) for k, v in p["f"].items()},
+                    **({"to": [str(a) for a in p["to"]]} if p.get("to") else {}),
                 }
                 for uid, p in dict(data.get("participants", {})).items()  # type: ignore[call-overload]
             }
@@ -247,6 +250,8 @@ def _copy_participants(participants: dict[str, dict]) -> dict[str, dict]:
         copy = out[uid] = p.copy()
         families = p["f"]
         copy["f"] = {family: entry.copy() for family, entry in families.items()} if families else {}
+        if "to" in p:
+            copy["to"] = p["to"].copy()
     return out
 
 
@@ -274,6 +279,8 @@ def step(
     now = state.messages
     me = _participant(state, sender, now)
     me["n"] += 1
+    if state.group:
+        _note_addressee(state, me, sender, getattr(event, "mentions", ()), now)
     retold = bool(signals) and any(s.name in RETELLING_FAMILIES for s in signals)
     for signal in signals:
         if signal.name in AGE_FAMILIES:
@@ -358,6 +365,24 @@ def _participant(state: ConversationState, user_id: str, now: int, active: bool 
     return p
 
 
+def _note_addressee(state: ConversationState, me: dict, sender: str, mentions: Sequence[str], now: int) -> None:
+    """Remember whom a sender in a room wrote to by name (a message mentioning one user).
+
+    Why: the room discount assumes talk to everyone, and "zoe shoot me a dm", "theo svara i
+    privat" are written to one child in front of the room. Only a message addressed to exactly
+    one other user counts; a sender keeps their last :data:`MAX_ADDRESSEES`.
+    """
+    if len(mentions) != 1 or mentions[0] == sender:
+        return
+    addressee = mentions[0]
+    _participant(state, addressee, now, False)
+    addressed = me.setdefault("to", [])
+    if addressee in addressed:
+        addressed.remove(addressee)
+    addressed.append(addressee)
+    del addressed[:-MAX_ADDRESSEES]
+
+
 def _record(p: dict, family: str, score: float, now: int, signal: Signal | None, reason: dict | None = None) -> None:
     entry = p["f"].get(family)
     if entry is None:
@@ -386,13 +411,14 @@ def _fuse_candidate(
     families = state.participants[uid]["f"]
     now = state.messages
     scores = {fam: (decayed(e[0], e[1], now), e[2]) for fam, e in families.items()} if families else {}
+    addressed = state.participants[uid].get("to") if state.group else None
     if state.group:
-        counterpart = _likeliest_minor(state, uid, ages)
+        counterpart = _likeliest_minor(state, uid, ages, addressed)
     me = ages.get(uid, _BLANK)
     other = ages.get(counterpart, _BLANK) if counterpart is not None else _BLANK
     model_p = _model_p(model_scores, uid)
     p_minor = other.p_minor
-    crowd = state.group and not _singles_out(families)
+    crowd = state.group and not addressed and not _singles_out(families)
     if crowd:
         # In a room nobody is addressed by name: the likeliest minor present may not be who the
         # sender is talking to, so their age counts for half.
@@ -475,7 +501,14 @@ def _older_teen(me: AgePicture, other: AgePicture) -> float:
     return p
 
 
-def _likeliest_minor(state: ConversationState, uid: str, ages: Mapping[str, AgePicture]) -> str | None:
+def _likeliest_minor(
+    state: ConversationState, uid: str, ages: Mapping[str, AgePicture], addressed: Sequence[str] | None = None
+) -> str | None:
+    """The likeliest minor among those ``uid`` wrote to by name, else among everyone present."""
+    if addressed:
+        best = max(addressed, key=lambda other: ages.get(other, _BLANK).p_minor)
+        if ages.get(best, _BLANK).p_minor > 0.5:
+            return best
     best, best_p = None, 0.5
     for other in state.participants:
         if other == uid:

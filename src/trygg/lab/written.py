@@ -48,6 +48,7 @@ _KIND = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
 _GAP = re.compile(r"^\[\+(\d+)([mhd])\]$")
 _GAP_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 _COMMENT = re.compile(r"\s+#.*$")
+_WORD = re.compile(r"@?([^\W_]+(?:_[^\W_]+)*)")
 
 
 @dataclass(frozen=True)
@@ -446,9 +447,30 @@ def account_events(conversation: WrittenConversation) -> list[dict[str, Any]]:
     ]
 
 
-def message_events(conversation: WrittenConversation) -> list[dict[str, Any]]:
+def mentioned(conversation: WrittenConversation, speaker: str, text: str) -> list[str]:
+    """The other speakers a room message names: ``@name``, the speaker's name, or its first part
+    ("kitkat" for ``kitkat_draws``), as whole words.
+
+    Why: on a platform, "@kitkat check your dms" or a reply to kitkat's message reaches trygg as
+    the event's ``mentions``; written chat spells the same address as the name in the text.
+    """
+    words = {w.casefold() for w in _WORD.findall(text)}
+    out = []
+    for other in conversation.users:
+        if other == speaker:
+            continue
+        forms = {other.casefold()}
+        first = re.split(r"[_\d]+", other.casefold())[0]
+        if len(first) >= 3:
+            forms.add(first)
+        if words & forms:
+            out.append(other)
+    return out
+
+
+def message_events(conversation: WrittenConversation, mentions: bool = True) -> list[dict[str, Any]]:
     """Message events ``<id>-1`` ... in order; a dm names the other speaker as recipient, a group
-    room names none (event format v1)."""
+    room names none and, with ``mentions``, lists the speakers a message names (:func:`mentioned`)."""
     events = []
     for number, message in enumerate(conversation.messages, start=1):
         event: dict[str, Any] = {
@@ -460,6 +482,8 @@ def message_events(conversation: WrittenConversation) -> list[dict[str, Any]]:
         if conversation.room == "dm":
             (other,) = (name for name in conversation.users if name != message.speaker)
             event["recipient_id"] = conversation.user_id(other)
+        elif mentions and (named := mentioned(conversation, message.speaker, message.text)):
+            event["mentions"] = [conversation.user_id(name) for name in named]
         event["text"] = message.text
         event["sent_at"] = message.sent_at.strftime("%Y-%m-%dT%H:%M:%SZ")
         events.append(event)
@@ -490,16 +514,18 @@ def build(
     out_dir: Path,
     split: str | None = None,
     languages: Sequence[str] | None = None,
+    mentions: bool = True,
 ) -> tuple[int, int]:
     """Write ``events.jsonl`` (all account events, then the messages conversation by conversation)
-    and ``labels.jsonl``; ``split`` keeps one split only, ``languages`` those languages only.
-    Returns (events, conversations) written."""
+    and ``labels.jsonl``; ``split`` keeps one split only, ``languages`` those languages only,
+    ``mentions=False`` leaves room messages without the names they mention (what a platform that
+    sends no mentions gives). Returns (events, conversations) written."""
     chosen = [
         c for c in conversations
         if (split is None or c.split == split) and (languages is None or c.language in languages)
     ]
     out_dir.mkdir(parents=True, exist_ok=True)
-    lines = [e for c in chosen for e in account_events(c)] + [e for c in chosen for e in message_events(c)]
+    lines = [e for c in chosen for e in account_events(c)] + [e for c in chosen for e in message_events(c, mentions)]
     (out_dir / "events.jsonl").write_text("".join(_json_line(e) for e in lines), encoding="utf-8")
     (out_dir / "labels.jsonl").write_text("".join(_json_line(label_of(c)) for c in chosen), encoding="utf-8")
     return len(lines), len(chosen)
@@ -570,6 +596,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     make.add_argument("out_dir", type=Path)
     make.add_argument("--split", choices=SPLITS, help="write one split only")
     make.add_argument("--languages", type=parse_languages, help=f"comma-separated, of {', '.join(LANGUAGES)}: write these only")
+    make.add_argument("--no-mentions", action="store_true", help="room messages without the speakers they name as mentions")
     args = parser.parse_args(argv)
 
     conversations, errors = load_written(args.dir)
@@ -586,7 +613,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report_errors(errors)
         print("nothing written: fix the problems first", file=sys.stderr)
         return 1
-    events, written = build(conversations, args.out_dir, args.split, args.languages)
+    events, written = build(conversations, args.out_dir, args.split, args.languages, not args.no_mentions)
     print(f"wrote {events} events and {written} labels to {args.out_dir}")
     return 0
 
