@@ -93,6 +93,14 @@ def families(text: str, language: str) -> dict[str, float]:
         ("messa mig privat", "sv", "platform_migration"),
         ("kom in i min privata server", "sv", "platform_migration"),
         ("helst vi två", "sv", "isolation"),
+        # Chat spellings of the words patterns are written with ("va" for "vad", "sej" for "säg").
+        ("va har du på dig nu 😏", "sv", "sexual_talk"),
+        ("wut r u wearing", "en", "sexual_talk"),
+        ("sej att du sover hos Nour", "sv", "secrecy"),
+        ("vi kan chilla hemma hos mig", "sv", "meeting_request"),
+        ("u can come round to mine after", "en", "meeting_request"),
+        ("varför frågar du det", "sv", "wary"),
+        ("why would u give me money", "en", "wary"),
     ],
 )
 def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
@@ -115,6 +123,8 @@ def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
         ("mormor köper en tröja till dig", "sv", "gift_or_money_offer"),  # not the speaker's offer
         ("vi ses i skolan, inte här", "sv", "platform_migration"),
         ("jag svarar i chatten sen", "sv", "platform_migration"),
+        ("va kul att du kom", "sv", "sexual_talk"),
+        ("what are you wearing to the wedding", "en", "sexual_talk"),
     ],
 )
 def test_a_near_miss_in_the_same_words_is_not_read(text, language, family):
@@ -138,6 +148,15 @@ HARMFUL = {
         ("b", "radera den"),
         ("a", "om du inte skickar två till så får hela 8c se den"),
     ]),
+    "pics_for_robux_en": ({"b": 11}, [
+        ("a", "ur builds r sick"),
+        ("b", "ty!!"),
+        ("a", "if u send me a selfie ill give u 800 robux"),
+    ]),
+    "bild_mot_swish_sv": ({"b": 13}, [
+        ("a", "hej snygging"),
+        ("a", "skicka två bilder så swishar jag 300"),
+    ]),
     "progressive_en": ({"b": 15}, [
         ("a", "got ur vid saved"),
         ("a", "im sending it to ur whole family unless u get me 200 in amazon cards"),
@@ -156,6 +175,19 @@ HARD_NEGATIVES = {
         ("a", "tournament saturday, bus leaves 8am from the school gym"),
         ("b", "my dad cant drive me to the school"),
         ("a", "no worries, i can pick you up, your dad said it's fine. i'll text him the time"),
+    ]),
+    "gran_jacket_en": ({"a": 71, "b": 12}, [
+        ("a", "did the parcel come love"),
+        ("b", "yes!! the jacket fits"),
+        ("a", "send me a pic in your new jacket and ill send you 20 for the cinema"),
+    ]),
+    "mormor_troja_sv": ({"a": 74, "b": 12}, [
+        ("a", "Kom paketet fram?"),
+        ("a", "Skicka en bild i nya tröjan så swishar jag 200 till bion"),
+    ]),
+    "friend_retells_sv": ({"a": 13, "b": 13}, [
+        ("a", 'nu skrev han "skicka en bild så swishar jag 200"'),
+        ("b", "nej usch, ta skärmdump och blockera"),
     ]),
     "mum_more_money_sv": ({"a": 45, "b": 13}, [
         ("a", "Swishade 200 till bion"),
