@@ -101,6 +101,9 @@ def families(text: str, language: str) -> dict[str, float]:
         ("u can come round to mine after", "en", "meeting_request"),
         ("varför frågar du det", "sv", "wary"),
         ("why would u give me money", "en", "wary"),
+        ("im not allowed tiktok yet", "en", "implied_age"),
+        ("my dad would never let me", "en", "implied_age"),
+        ("vi får inte ha mobilen efter nio", "sv", "implied_age"),
     ],
 )
 def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
@@ -125,6 +128,7 @@ def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
         ("jag svarar i chatten sen", "sv", "platform_migration"),
         ("va kul att du kom", "sv", "sexual_talk"),
         ("what are you wearing to the wedding", "en", "sexual_talk"),
+        ("im not allowed to drink on these meds", "en", "implied_age"),  # an adult's rule
     ],
 )
 def test_a_near_miss_in_the_same_words_is_not_read(text, language, family):
