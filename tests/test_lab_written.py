@@ -245,7 +245,7 @@ MENTIONS = GROUP.replace("users: ella=13, noor=13, sixten=14", "users: ella=13, 
 def test_a_room_message_lists_the_speakers_it_names_as_mentions(tmp_path: Path) -> None:
     write(tmp_path / "sv", "b.chat", MENTIONS)
     conversation = read_written(tmp_path)[0]
-    events = [e for e in to_events(conversation)[0] if e["type"] == "message"]
+    events = message_events(conversation, mentions=True)
     assert [e.get("mentions") for e in events] == [
         ["sv-b-001:noor_k"],  # the first part of a name is how chat writes it
         ["sv-b-001:ella", "sv-b-001:sixten"],
@@ -253,9 +253,11 @@ def test_a_room_message_lists_the_speakers_it_names_as_mentions(tmp_path: Path) 
         None,  # a word that only starts like a name is not the name
     ]
     assert all(parse_event(e).mentions == tuple(e.get("mentions", ())) for e in events)
-    assert all("mentions" not in e for e in message_events(conversation, mentions=False))
-    main(["build", str(tmp_path), str(tmp_path / "out"), "--no-mentions"])
-    assert "mentions" not in (tmp_path / "out" / "events.jsonl").read_text(encoding="utf-8")
+    assert all("mentions" not in e for e in to_events(conversation)[0])  # written chat carries none
+    main(["build", str(tmp_path), str(tmp_path / "plain")])
+    assert "mentions" not in (tmp_path / "plain" / "events.jsonl").read_text(encoding="utf-8")
+    main(["build", str(tmp_path), str(tmp_path / "named"), "--mentions"])
+    assert "mentions" in (tmp_path / "named" / "events.jsonl").read_text(encoding="utf-8")
 
 
 def test_build_writes_events_and_labels_per_split(tmp_path: Path) -> None:

@@ -468,7 +468,7 @@ def mentioned(conversation: WrittenConversation, speaker: str, text: str) -> lis
     return out
 
 
-def message_events(conversation: WrittenConversation, mentions: bool = True) -> list[dict[str, Any]]:
+def message_events(conversation: WrittenConversation, mentions: bool = False) -> list[dict[str, Any]]:
     """Message events ``<id>-1`` ... in order; a dm names the other speaker as recipient, a group
     room names none and, with ``mentions``, lists the speakers a message names (:func:`mentioned`)."""
     events = []
@@ -514,12 +514,13 @@ def build(
     out_dir: Path,
     split: str | None = None,
     languages: Sequence[str] | None = None,
-    mentions: bool = True,
+    mentions: bool = False,
 ) -> tuple[int, int]:
     """Write ``events.jsonl`` (all account events, then the messages conversation by conversation)
     and ``labels.jsonl``; ``split`` keeps one split only, ``languages`` those languages only,
-    ``mentions=False`` leaves room messages without the names they mention (what a platform that
-    sends no mentions gives). Returns (events, conversations) written."""
+    ``mentions`` lists the speakers each room message names as its ``mentions`` (what a platform
+    that sends its @mentions gives; off by default, as written chat carries none). Returns
+    (events, conversations) written."""
     chosen = [
         c for c in conversations
         if (split is None or c.split == split) and (languages is None or c.language in languages)
@@ -596,7 +597,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     make.add_argument("out_dir", type=Path)
     make.add_argument("--split", choices=SPLITS, help="write one split only")
     make.add_argument("--languages", type=parse_languages, help=f"comma-separated, of {', '.join(LANGUAGES)}: write these only")
-    make.add_argument("--no-mentions", action="store_true", help="room messages without the speakers they name as mentions")
+    make.add_argument("--mentions", action="store_true", help="room messages list the speakers they name as mentions")
     args = parser.parse_args(argv)
 
     conversations, errors = load_written(args.dir)
@@ -613,7 +614,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report_errors(errors)
         print("nothing written: fix the problems first", file=sys.stderr)
         return 1
-    events, written = build(conversations, args.out_dir, args.split, args.languages, not args.no_mentions)
+    events, written = build(conversations, args.out_dir, args.split, args.languages, args.mentions)
     print(f"wrote {events} events and {written} labels to {args.out_dir}")
     return 0
 
