@@ -102,6 +102,9 @@ def families(text: str, language: str) -> dict[str, float]:
         ("varför frågar du det", "sv", "wary"),
         ("why would u give me money", "en", "wary"),
         ("im not allowed tiktok yet", "en", "implied_age"),
+        ("betala eller så skickar jag den till dina 300 följare", "sv", "threat"),
+        ("jag har kvar videosamtalet", "sv", "threat"),
+        ("pay or ur 500 followers see everything", "en", "threat"),
         ("my dad would never let me", "en", "implied_age"),
         ("vi får inte ha mobilen efter nio", "sv", "implied_age"),
     ],
@@ -129,6 +132,7 @@ def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
         ("va kul att du kom", "sv", "sexual_talk"),
         ("what are you wearing to the wedding", "en", "sexual_talk"),
         ("im not allowed to drink on these meds", "en", "implied_age"),  # an adult's rule
+        ("jag har bilderna från bröllopet klara", "sv", "threat"),  # a photographer
     ],
 )
 def test_a_near_miss_in_the_same_words_is_not_read(text, language, family):
