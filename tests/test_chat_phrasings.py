@@ -105,6 +105,11 @@ def families(text: str, language: str) -> dict[str, float]:
         ("betala eller så skickar jag den till dina 300 följare", "sv", "threat"),
         ("jag har kvar videosamtalet", "sv", "threat"),
         ("pay or ur 500 followers see everything", "en", "threat"),
+        ("what time does your dad go to bed", "en", "isolation"),
+        ("ring me when nobody is around", "en", "isolation"),
+        ("vilken tid somnar din pappa", "sv", "isolation"),
+        ("dont tell him what we talk about", "en", "secrecy"),
+        ("got u a little present", "en", "gift_or_money_offer"),
         ("my dad would never let me", "en", "implied_age"),
         ("vi får inte ha mobilen efter nio", "sv", "implied_age"),
     ],
@@ -133,6 +138,8 @@ def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
         ("what are you wearing to the wedding", "en", "sexual_talk"),
         ("im not allowed to drink on these meds", "en", "implied_age"),  # an adult's rule
         ("jag har bilderna från bröllopet klara", "sv", "threat"),  # a photographer
+        ("what time does the shop close", "en", "isolation"),
+        ("dont tell him i said that lol", "en", "secrecy"),  # gossip, not a secret kept with a child
     ],
 )
 def test_a_near_miss_in_the_same_words_is_not_read(text, language, family):
