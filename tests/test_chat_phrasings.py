@@ -110,6 +110,8 @@ def families(text: str, language: str) -> dict[str, float]:
         ("vilken tid somnar din pappa", "sv", "isolation"),
         ("dont tell him what we talk about", "en", "secrecy"),
         ("got u a little present", "en", "gift_or_money_offer"),
+        ("vet din pappa att du är vaken nu", "sv", "personal_info_request"),
+        ("does your mum know ur still up this late", "en", "personal_info_request"),
         ("my dad would never let me", "en", "implied_age"),
         ("vi får inte ha mobilen efter nio", "sv", "implied_age"),
     ],
