@@ -105,3 +105,17 @@ def test_the_fast_reader_reads_mentions_as_the_reference_does(raw):
     from trygg.events import parse_line
 
     assert parse_line(raw, 1).event == parse_event(json.loads(raw))
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    ({"recipient_id": "b"}, "b"),
+    ({"mentions": ["b"]}, "b"),
+    ({"mentions": ["b", "c"]}, None),
+    ({"mentions": ["a"]}, None),
+    ({}, None),
+])
+def test_whom_a_message_is_written_to(fields, expected):
+    from trygg.events import addressee_of
+
+    event = parse_event({"type": "message", "event_id": "e", "conversation_id": "c", "sender_id": "a", "text": "hi", **fields})
+    assert addressee_of(event) == expected

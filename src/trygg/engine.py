@@ -37,6 +37,7 @@ from trygg.events import (
     MessageEvent,
     RelationshipEvent,
     ReportEvent,
+    addressee_of,
     text_for_detection,
 )
 from trygg.media.errors import MediaError
@@ -177,8 +178,8 @@ class Engine:
         ).observe(signals, text):
             self._dirty_users.add(event.sender_id)
             age_flags = protect.message_flags(event.sender_id, event.event_id, self.ages, self.contacts, self.policy)
-        addressee = event.recipient_id or (event.mentions[0] if len(event.mentions) == 1 else None)
-        if signals and addressee is not None and addressee != event.sender_id and any(s.name == "ascribed_age" for s in signals):
+        addressee = addressee_of(event)
+        if signals and addressee is not None and any(s.name == "ascribed_age" for s in signals):
             # One-to-one, or in a room to the one user the message mentions: otherwise the text
             # does not say whom an ascribed age is about.
             if self.ages.picture(addressee).ascribe(signals):

@@ -77,6 +77,15 @@ class MessageEvent(_IdentifiedEvent):
     mentions: Annotated[tuple[Identifier, ...], Field(max_length=MAX_MENTIONS)] = ()
 
 
+def addressee_of(event: MessageEvent) -> str | None:
+    """Whom a message is written to: the recipient one-to-one; in a room, the one other user it
+    mentions (a message mentioning several users, or only its sender, is to nobody in particular)."""
+    if event.recipient_id is not None:
+        return event.recipient_id
+    mentions = event.mentions
+    return mentions[0] if len(mentions) == 1 and mentions[0] != event.sender_id else None
+
+
 class MediaEvent(_IdentifiedEvent):
     """An image or video, given as a path, base64 ``data`` or a precomputed ``pdq`` hash."""
 

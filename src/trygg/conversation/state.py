@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from trygg.age.picture import AgePicture
 from trygg.conversation.relationships import RelationshipBook
 from trygg.conversation.risk import CONTEXT_PRESENT, NO_CONTEXT, STAGES, TEXT_FAMILY, WEIGHTS, Context, Fusion, decayed, fuse
+from trygg.events import MessageEvent, addressee_of
 from trygg.signals.base import Signal
 from trygg.taxonomy import DETECTOR_FAMILIES
 
@@ -279,8 +280,8 @@ def step(
     now = state.messages
     me = _participant(state, sender, now)
     me["n"] += 1
-    if state.group:
-        _note_addressee(state, me, sender, getattr(event, "mentions", ()), now)
+    if state.group and isinstance(event, MessageEvent) and (addressee := addressee_of(event)) is not None:
+        _note_addressee(state, me, addressee, now)
     retold = bool(signals) and any(s.name in RETELLING_FAMILIES for s in signals)
     for signal in signals:
         if signal.name in AGE_FAMILIES:
@@ -365,16 +366,13 @@ def _participant(state: ConversationState, user_id: str, now: int, active: bool 
     return p
 
 
-def _note_addressee(state: ConversationState, me: dict, sender: str, mentions: Sequence[str], now: int) -> None:
-    """Remember whom a sender in a room wrote to by name (a message mentioning one user).
+def _note_addressee(state: ConversationState, me: dict, addressee: str, now: int) -> None:
+    """Remember whom a sender in a room wrote to by name (``trygg.events.addressee_of``).
 
     Why: the room discount assumes talk to everyone, and "zoe shoot me a dm", "theo svara i
-    privat" are written to one child in front of the room. Only a message addressed to exactly
-    one other user counts; a sender keeps their last :data:`MAX_ADDRESSEES`.
+    privat" are written to one child in front of the room. A sender keeps their last
+    :data:`MAX_ADDRESSEES`.
     """
-    if len(mentions) != 1 or mentions[0] == sender:
-        return
-    addressee = mentions[0]
     _participant(state, addressee, now, False)
     addressed = me.setdefault("to", [])
     if addressee in addressed:
