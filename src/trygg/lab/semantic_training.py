@@ -185,7 +185,7 @@ def written_tune_fold(conversation_id: str) -> bool:
     return int(hashlib.sha256(conversation_id.encode("utf-8")).hexdigest(), 16) % WRITTEN_TUNE_FOLD == 0
 
 
-def _written_dev(rng: np.random.Generator) -> list[Example]:
+def _written_dev(rng: np.random.Generator, root: Path = WRITTEN_ROOT) -> list[Example]:
     """Stretches of the written corpus's **dev** split: Swedish and English grooming, solicitation
     and sextortion in many voices, and hard negatives (family, coaches, marketplace, friends
     protecting each other) that pj and the benign sets lack. The locked split is never read here:
@@ -194,7 +194,7 @@ def _written_dev(rng: np.random.Generator) -> list[Example]:
     from trygg.lab.written import read_written
 
     out: list[Example] = []
-    for conversation in read_written(WRITTEN_ROOT):
+    for conversation in read_written(root):
         if conversation.split != "dev" or written_tune_fold(conversation.id):
             continue
         lines = [m.text for m in conversation.messages]
@@ -211,9 +211,10 @@ def _written_dev(rng: np.random.Generator) -> list[Example]:
     return out
 
 
-def build_examples(root: Path | None = None, written_dev: bool = False) -> list[Example]:
+def build_examples(root: Path | None = None, written_dev: bool = False, written_root: Path = WRITTEN_ROOT) -> list[Example]:
     """The training stretches from every source, in a fixed order (fixed seed); ``written_dev``
-    adds the written corpus's dev stretches (the experiment ``--written-dev``, not the shipped head)."""
+    adds the dev stretches of the written corpus under ``written_root`` (a copy without a batch
+    kept blind leaves that batch a test the head never saw)."""
     rng = np.random.default_rng(SEED)
     out: list[Example] = []
     pj = [(c.conversation_id, [m.text for m in c.messages]) for c in datasets.pj(root)]
@@ -242,7 +243,7 @@ def build_examples(root: Path | None = None, written_dev: bool = False) -> list[
             text = prepare_lines([p[column] for p in chosen], joiner)
             out.append(Example(text, 0, f"tatoeba-{pair}", f"tatoeba-{language}", language, kind, pair))
     if written_dev:
-        out += _written_dev(rng)
+        out += _written_dev(rng, written_root)
     return out
 
 
@@ -526,12 +527,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="also train on the written corpus's dev split (two thirds; docs/model-card.md: not shipped, it flagged scenario hard negatives)",
     )
+    parser.add_argument(
+        "--written-root",
+        type=Path,
+        default=WRITTEN_ROOT,
+        help="the written corpus to read with --written-dev (default: this checkout's corpus/written)",
+    )
     args = parser.parse_args(argv)
 
     def progress(message: str) -> None:
         print(f"· {message}", file=sys.stderr, flush=True)
 
-    examples = build_examples(written_dev=args.written_dev)
+    examples = build_examples(written_dev=args.written_dev, written_root=args.written_root)
     progress(f"{len(examples)} stretches: " + json.dumps(_counts(examples)))
     encoder = Encoder()
     embeddings = embed_cached([ex.text for ex in examples], encoder, progress)
