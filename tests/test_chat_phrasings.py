@@ -114,6 +114,13 @@ def families(text: str, language: str) -> dict[str, float]:
         ("does your mum know ur still up this late", "en", "personal_info_request"),
         ("my dad would never let me", "en", "implied_age"),
         ("vi får inte ha mobilen efter nio", "sv", "implied_age"),
+        # Secrecy naming anyone, and a second account.
+        ("dont tell jo n sam about this", "en", "secrecy"),
+        ("keep this convo to yourself", "en", "secrecy"),
+        ("u got a finsta?", "en", "platform_migration"),
+        ("add me on my priv insta", "en", "platform_migration"),
+        ("har du nåt annat konto", "sv", "platform_migration"),
+        ("lägg till min privata snap", "sv", "platform_migration"),
     ],
 )
 def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
@@ -142,6 +149,9 @@ def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
         ("jag har bilderna från bröllopet klara", "sv", "threat"),  # a photographer
         ("what time does the shop close", "en", "isolation"),
         ("dont tell him i said that lol", "en", "secrecy"),  # gossip, not a secret kept with a child
+        ("dont tell mum about the party", "en", "secrecy"),  # a surprise, not the chat
+        ("do u have a minute?", "en", "deadline"),  # a moment, not a deadline
+        ("do you have a second account for the game?", "en", "deadline"),
     ],
 )
 def test_a_near_miss_in_the_same_words_is_not_read(text, language, family):
