@@ -121,6 +121,11 @@ def families(text: str, language: str) -> dict[str, float]:
         ("add me on my priv insta", "en", "platform_migration"),
         ("har du nåt annat konto", "sv", "platform_migration"),
         ("lägg till min privata snap", "sv", "platform_migration"),
+        # Scots and northern English, and hiding the contact from the household.
+        ("dinnae tell yer maw", "en", "secrecy"),
+        ("where do ye stay?", "en", "personal_info_request"),
+        ("viska så ingen hör", "sv", "secrecy"),
+        ("ta bort det från din mobil efteråt", "sv", "secrecy"),
     ],
 )
 def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
@@ -152,6 +157,8 @@ def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
         ("dont tell mum about the party", "en", "secrecy"),  # a surprise, not the chat
         ("do u have a minute?", "en", "deadline"),  # a moment, not a deadline
         ("do you have a second account for the game?", "en", "deadline"),
+        ("prata tyst så ingen vaknar, bebisen sover", "sv", "secrecy"),  # a parent, a sleeping baby
+        ("where do you stay when you visit london", "en", "personal_info_request"),
     ],
 )
 def test_a_near_miss_in_the_same_words_is_not_read(text, language, family):
