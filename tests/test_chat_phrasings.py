@@ -126,6 +126,9 @@ def families(text: str, language: str) -> dict[str, float]:
         ("where do ye stay?", "en", "personal_info_request"),
         ("viska så ingen hör", "sv", "secrecy"),
         ("ta bort det från din mobil efteråt", "sv", "secrecy"),
+        ("once ur mam has gone to bed", "en", "isolation"),
+        ("does he go through ur texts", "en", "personal_info_request"),
+        ("i bought u the skin and u wont even answer", "en", "gift_or_money_offer"),
     ],
 )
 def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
@@ -159,6 +162,8 @@ def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
         ("do you have a second account for the game?", "en", "deadline"),
         ("prata tyst så ingen vaknar, bebisen sover", "sv", "secrecy"),  # a parent, a sleeping baby
         ("where do you stay when you visit london", "en", "personal_info_request"),
+        ("i paid for the pizza and u didnt even say thanks", "en", "distress"),
+        ("i paid. please delete them", "en", "protective"),  # a plea to the extorter, not advice
     ],
 )
 def test_a_near_miss_in_the_same_words_is_not_read(text, language, family):
