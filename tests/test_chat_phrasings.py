@@ -129,6 +129,8 @@ def families(text: str, language: str) -> dict[str, float]:
         ("once ur mam has gone to bed", "en", "isolation"),
         ("does he go through ur texts", "en", "personal_info_request"),
         ("i bought u the skin and u wont even answer", "en", "gift_or_money_offer"),
+        ("jag swishade 300 och du kan inte ens svara", "sv", "gift_or_money_offer"),
+        ("så fort din mamma somnat", "sv", "secrecy"),
     ],
 )
 def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
