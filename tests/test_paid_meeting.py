@@ -50,3 +50,17 @@ def test_a_grandparent_with_a_family_link_is_not_flagged_for_the_same_offer():
     engine.process(relationship("gran_visit", "family"))
     engine, _ = run_chat("gran_visit", {"b": 14}, GRANDPARENT_VISIT, engine=engine)
     assert not engine.summary("gran_visit")["flagged"]
+
+
+def test_a_gift_offered_a_few_messages_ago_still_counts_as_a_stage():
+    """A 0.5 offer decays to 0.498 a message later; it must not drop out of the stages then."""
+    from trygg.conversation.risk import GIFT_PRESENT, HALF_LIFE_MESSAGES, PRESENT_SLACK, decayed
+
+    faded = decayed(GIFT_PRESENT, 0, 3)
+    assert faded < GIFT_PRESENT and faded + PRESENT_SLACK >= GIFT_PRESENT
+    fresh = fuse({"gift_or_money_offer": (GIFT_PRESENT, 1), "isolation": (0.65, 1)}, 0.9, 0.9)
+    later = fuse({"gift_or_money_offer": (faded, 1), "isolation": (0.65, 1)}, 0.9, 0.9)
+    assert later.stage == fresh.stage
+    assert abs(later.risk - fresh.risk) < 0.01
+    long_ago = decayed(GIFT_PRESENT, 0, int(HALF_LIFE_MESSAGES))
+    assert fuse({"gift_or_money_offer": (long_ago, 1), "isolation": (0.65, 1)}, 0.9, 0.9).risk < later.risk

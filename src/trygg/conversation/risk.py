@@ -91,6 +91,12 @@ COMBO = 0.85
 PRESENT = 0.6
 #: A gift or money offer counts toward solicitation from this score (offers are phrased loosely).
 GIFT_PRESENT = 0.5
+#: How far under PRESENT (or GIFT_PRESENT) a decayed score may fall and still count as present.
+#: Decay is there to let old evidence fade over a long chat (half-life HALF_LIFE_MESSAGES), not to
+#: drop a gift offered at 0.5 two messages ago out of the stages: a 0.5 signal is 0.498 one
+#: message later. 0.02 is about a dozen messages of decay. On the written dev split it added 2
+#: grooming conversations (sv gift + meeting toward an 11-year-old) and no hard negative.
+PRESENT_SLACK = 0.02
 #: Families that are harmful whoever uses them on a minor (coercion, asking for images): their
 #: evidence is not shrunk for a likely-minor offender, because peers and adults posing as peers
 #: extort and solicit too. Everything else (flattery, flirting, secrecy) is, so teens may flirt.
@@ -300,7 +306,7 @@ def _fuse(
         else:
             z += term
         contributions.append((family, term))
-        if score >= (GIFT_PRESENT if family == "gift_or_money_offer" else PRESENT):
+        if score + PRESENT_SLACK >= (GIFT_PRESENT if family == "gift_or_money_offer" else PRESENT):
             present.add(family)
             stage = FAMILY_STAGE[family]
             if stage:
