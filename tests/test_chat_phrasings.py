@@ -131,6 +131,14 @@ def families(text: str, language: str) -> dict[str, float]:
         ("i bought u the skin and u wont even answer", "en", "gift_or_money_offer"),
         ("jag swishade 300 och du kan inte ens svara", "sv", "gift_or_money_offer"),
         ("så fort din mamma somnat", "sv", "secrecy"),
+        # Pictures made for the asker, and a view of more of the child.
+        ("record yourself singing it for me", "en", "image_request"),
+        ("do one in front of ur mirror", "en", "image_request"),
+        ("send one so i can see a bit more", "en", "image_request"),
+        ("vc me from the shower", "en", "image_request"),
+        ("fota en i badrummet", "sv", "image_request"),
+        ("skicka en bild så jag ser lite mer", "sv", "image_request"),
+        ("videoringa mig från duschen", "sv", "image_request"),
     ],
 )
 def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
@@ -166,6 +174,10 @@ def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
         ("where do you stay when you visit london", "en", "personal_info_request"),
         ("i paid for the pizza and u didnt even say thanks", "en", "distress"),
         ("i paid. please delete them", "en", "protective"),  # a plea to the extorter, not advice
+        ("take a pic in front of the mirror with your new dress for grandma", "en", "image_request"),
+        ("show me your room when its clean lol", "en", "image_request"),
+        ("fota en framför spegeln i nya klänningen till mormor", "sv", "image_request"),
+        ("filma dig när du gör tricket och skicka till tränaren", "sv", "image_request"),
     ],
 )
 def test_a_near_miss_in_the_same_words_is_not_read(text, language, family):
