@@ -139,6 +139,21 @@ def families(text: str, language: str) -> dict[str, float]:
         ("fota en i badrummet", "sv", "image_request"),
         ("skicka en bild så jag ser lite mer", "sv", "image_request"),
         ("videoringa mig från duschen", "sv", "image_request"),
+        # Hiding from the household, routines, a picture asked for before, access bought with time.
+        ("sätt på lurar så ingen hemma hör oss", "sv", "secrecy"),
+        ("pappa behöver inte veta var du är", "sv", "secrecy"),
+        ("wear earbuds so nobody at home hears", "en", "secrecy"),
+        ("ur dad doesnt need to know where u are", "en", "secrecy"),
+        ("vilken tid somnar du på vardagar", "sv", "personal_info_request"),
+        ("what time do u finish school tmr", "en", "personal_info_request"),
+        ("skicka bilden jag ville ha", "sv", "image_request"),
+        ("send me those photos i told u about", "en", "image_request"),
+        ("jag har lagt så mycket pengar på dig", "sv", "gift_or_money_offer"),
+        ("i've spent so much time on u", "en", "gift_or_money_offer"),
+        ("jag kan ta bussen till din stad", "sv", "meeting_request"),
+        ("i could drive up to your town", "en", "meeting_request"),
+        ("du mår bättre när dina föräldrar inte är hemma", "sv", "isolation"),
+        ("they all dont get u, but i do", "en", "isolation"),
     ],
 )
 def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
@@ -178,6 +193,9 @@ def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
         ("show me your room when its clean lol", "en", "image_request"),
         ("fota en framför spegeln i nya klänningen till mormor", "sv", "image_request"),
         ("filma dig när du gör tricket och skicka till tränaren", "sv", "image_request"),
+        ("prata tyst så ingen vaknar", "sv", "secrecy"),  # a sleeping household
+        ("when do you usually go to the gym", "en", "personal_info_request"),
+        ("i could drive to the shop", "en", "meeting_request"),
     ],
 )
 def test_a_near_miss_in_the_same_words_is_not_read(text, language, family):
