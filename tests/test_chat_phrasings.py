@@ -154,6 +154,21 @@ def families(text: str, language: str) -> dict[str, float]:
         ("i could drive up to your town", "en", "meeting_request"),
         ("du mår bättre när dina föräldrar inte är hemma", "sv", "isolation"),
         ("they all dont get u, but i do", "en", "isolation"),
+        # Turning a child from the group and the household, a second account, a cover for a gift.
+        ("ur mates never appreciate u", "en", "isolation"),
+        ("ill message u once ur mum switches the wifi off", "en", "isolation"),
+        ("what time does he usually fall asleep", "en", "isolation"),
+        ("dont tell the squad", "en", "secrecy"),
+        ("ur nan wont notice if u left for an hour", "en", "secrecy"),
+        ("if u talk to ur teacher about us they wont get it", "en", "secrecy"),
+        ("keep this on the low ok", "en", "secrecy"),
+        ("tell ur mum u found it", "en", "secrecy"),
+        ("set up a secret insta for us", "en", "platform_migration"),
+        ("wats ur postcode", "en", "personal_info_request"),
+        ("where's ur dad right now?", "en", "personal_info_request"),
+        ("berätta inget för gänget", "sv", "secrecy"),
+        ("håll våra chattar mellan oss", "sv", "secrecy"),
+        ("skapa ett hemligt konto", "sv", "platform_migration"),
     ],
 )
 def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
@@ -196,6 +211,12 @@ def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
         ("prata tyst så ingen vaknar", "sv", "secrecy"),  # a sleeping household
         ("when do you usually go to the gym", "en", "personal_info_request"),
         ("i could drive to the shop", "en", "meeting_request"),
+        ("what time does he leave for work", "en", "isolation"),
+        ("they dont appreciate u enough at that job", "en", "isolation"),
+        ("dont tell mum tho its a surprise", "en", "secrecy"),
+        ("she wont notice the scratch", "en", "secrecy"),
+        ("whats ur mom doing for the party", "en", "personal_info_request"),
+        ("if you tell your teacher they'll help you", "en", "secrecy"),  # advice to tell
     ],
 )
 def test_a_near_miss_in_the_same_words_is_not_read(text, language, family):
