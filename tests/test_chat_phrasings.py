@@ -169,6 +169,14 @@ def families(text: str, language: str) -> dict[str, float]:
         ("berätta inget för gänget", "sv", "secrecy"),
         ("håll våra chattar mellan oss", "sv", "secrecy"),
         ("skapa ett hemligt konto", "sv", "platform_migration"),
+        ("berätta inget för pappa om oss", "sv", "secrecy"),
+        ("dom vet inte att vi snackar", "sv", "secrecy"),
+        ("dont message ur sister about us", "en", "secrecy"),
+        ("ur dad doesnt know we talk", "en", "secrecy"),
+        ("privat träning med dig på fredagar", "sv", "isolation"),
+        ("private coaching with u after practice", "en", "isolation"),
+        ("jag vill ta med dig till stugan", "sv", "meeting_request"),
+        ("i wanna take u away for a weekend", "en", "meeting_request"),
     ],
 )
 def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
@@ -217,6 +225,9 @@ def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
         ("she wont notice the scratch", "en", "secrecy"),
         ("whats ur mom doing for the party", "en", "personal_info_request"),
         ("if you tell your teacher they'll help you", "en", "secrecy"),  # advice to tell
+        ("she doesnt know we are out of milk", "en", "secrecy"),
+        ("private lessons with you and your class", "en", "isolation"),
+        ("enskilda samtal med dig och dina föräldrar", "sv", "isolation"),
     ],
 )
 def test_a_near_miss_in_the_same_words_is_not_read(text, language, family):
