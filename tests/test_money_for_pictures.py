@@ -45,6 +45,13 @@ def offer(text: str, language: str) -> float:
         ("hoeveel wil je voor een foto", "nl"),
         ("ik betaal goed voor privé dingen", "nl"),
         ("1000 robux als je het laat zien", "nl"),
+        # Where the pictures go, or how they are taken, is not what they are of.
+        ("50 bucks for pics on snap", "en"),
+        ("i'll give u 100 robux for a pic with no filter", "en"),
+        ("200 kr för en bild på snap", "sv"),
+        ("500 kr för en bild med kameran på", "sv"),
+        ("20 euro voor een foto op snap", "nl"),
+        ("300 kr för ett kort på dig", "sv"),  # 'kort' is a photo too, when it is of you
     ],
 )
 def test_money_for_pictures_reads_as_priced_pictures_in_any_wording(text, language):
