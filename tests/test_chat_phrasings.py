@@ -216,7 +216,6 @@ def test_a_phrasing_the_corpus_showed_missing_is_read(text, language, family):
         ("show me your room when its clean lol", "en", "image_request"),
         ("fota en framför spegeln i nya klänningen till mormor", "sv", "image_request"),
         ("filma dig när du gör tricket och skicka till tränaren", "sv", "image_request"),
-        ("prata tyst så ingen vaknar", "sv", "secrecy"),  # a sleeping household
         ("when do you usually go to the gym", "en", "personal_info_request"),
         ("i could drive to the shop", "en", "meeting_request"),
         ("what time does he leave for work", "en", "isolation"),
