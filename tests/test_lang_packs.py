@@ -253,3 +253,22 @@ def test_match_cache_is_bounded_and_skips_long_texts() -> None:
     before = detector._found_cached.cache_info()
     detector.detect(normalize("send me a pic " * (SHORT_TEXT_CHARS // 10)), "e", "en")
     assert detector._found_cached.cache_info() == before
+
+
+def test_a_macro_may_use_the_macros_defined_above_it(tmp_path) -> None:
+    """Packs build sets from sets (a price's pictures end in the 'not of a thing' guard)."""
+    from trygg.lang.pack import load_pack_file
+
+    source = (
+        '[pack]\nlanguage = "xx"\nname = "Test"\nversion = 1\n'
+        '[macros]\nPIC = "(?:pic|photo)"\nPAID = "(?:[0-9]+ bucks for a {PIC})"\n'
+        "[[gift_or_money_offer]]\nid = \"paid\"\npattern = '''\\b{PAID}\\b'''\nscore = 0.9\n"
+    )
+    (tmp_path / "xx.toml").write_text(source, encoding="utf-8")
+    pack = load_pack_file(tmp_path / "xx.toml")
+    (entry,) = pack.families["gift_or_money_offer"]
+    assert entry.regex.search("20 bucks for a photo") and not entry.regex.search("20 bucks for a bike")
+    later = source.replace('PIC = "(?:pic|photo)"\nPAID = "(?:[0-9]+ bucks for a {PIC})"', 'PAID = "(?:[0-9]+ bucks for a {PIC})"\nPIC = "(?:pic|photo)"')
+    (tmp_path / "xx.toml").write_text(later, encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown macro"):
+        load_pack_file(tmp_path / "xx.toml")

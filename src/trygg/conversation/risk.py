@@ -10,7 +10,7 @@ buyer pays by Swish, a parent asks "are you home alone?"). What separates groomi
     C = sum over coercion families (threat, image_request)  W[f] * s_f * (...)
         + SEXTORTION_BONUS (threat with images/sex/money; half of it, scaled by pm, for a threat
           alone) or SOLICITATION_BONUS (gifts + images)
-        + PAID_MEETING * (1 - f)  money or a gift and a meeting, toward a likely minor (pm >= 0.65)
+        + PAID_MEETING * (1 - f)  money or a gift and a meeting, toward a likely minor (pm >= LIKELY_MINOR)
     z = BIAS + g(pa) * G + C
         + MINOR * (pm - 1/2) + ASYM * (pa - 1/2) * 2 * max(0, pm - 1/2)    # adult -> minor
         + SEXUAL_MINOR * max(s_sexual_talk, s_image_request) * 2 max(0, pm - 1/2) * min(1, 2 pa)
@@ -61,7 +61,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from trygg.conversation.severe import SEVERE_RISK, severe_pattern
+from trygg.conversation.severe import LIKELY_MINOR, SEVERE_RISK, severe_pattern
 from trygg.taxonomy import FAMILY_STAGE, STAGES
 
 #: Weight of each family's (decayed, max) score in the evidence sum.
@@ -126,7 +126,6 @@ SOLICITATION_BONUS = 1.3
 PAID_MEETING = 1.0
 #: The meeting's decayed score from which it pairs with an offer ("hem till mig" is 0.5).
 PAID_MEETING_PRESENT = 0.45
-PAID_MEETING_MINOR = 0.65
 MINOR = 2.5
 ASYM = 2.0
 #: Sexualisation aimed at a known minor: weighs sexual talk / image requests by how surely the
@@ -324,7 +323,7 @@ def _fuse(
     elif (
         "gift_or_money_offer" in present
         and scores.get("meeting_request", (0.0, 0))[0] >= PAID_MEETING_PRESENT
-        and p_minor_target >= PAID_MEETING_MINOR
+        and p_minor_target >= LIKELY_MINOR
     ):
         coercion += PAID_MEETING * (1.0 - context.family)
     elif "threat" in present:

@@ -12,7 +12,7 @@ File format (``src/trygg/lang/<code>.toml``)::
     name = "Svenska"
     version = 1
 
-    [macros]                   # optional; {NAME} in a pattern is replaced by the value
+    [macros]                   # optional; {NAME} in a pattern (or in a later macro) is replaced by the value
     AGE = "(?:[6-9]|[1-9][0-9])"
 
     [[age_disclosure]]         # one array of tables per signal family
@@ -201,6 +201,8 @@ def _read_macros(raw: Any, where: str) -> dict[str, str]:
     for name, value in raw.items():
         if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name) or not isinstance(value, str):
             raise ValueError(f"{where}: macro {name!r} must be an UPPER_CASE name with a string value")
+        # A macro may use the macros defined above it (a price names its pictures with PIC).
+        value = _expand(value, macros, f"{where}: macro {name!r}")
         try:
             re.compile(value)
         except re.error as exc:
